@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// nexus-claude-api: the Anthropic Messages API on top of AI Nexus (Bedrock Converse).
+///
+/// The low targets (`NexusJSON`, `AWSEventStream`, `AnthropicAPI`, `BedrockAPI`, `Translation`)
+/// are pure: no I/O, no clock, NIOCore at most. `Gateway` and `NexusSimulator` are the servers.
+let package = Package(
+    name: "nexus-claude-api",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nexus-claude-api", targets: ["nexus-claude-api"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "NexusJSON",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "AWSEventStream",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "AnthropicAPI",
+            dependencies: ["NexusJSON", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "BedrockAPI",
+            dependencies: ["NexusJSON", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "Translation",
+            dependencies: [
+                "NexusJSON", "AnthropicAPI", "BedrockAPI", "AWSEventStream",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "NexusSimulator",
+            dependencies: [
+                "NexusJSON", "BedrockAPI", "AWSEventStream",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "NexusJSON", "AnthropicAPI", "BedrockAPI", "AWSEventStream", "Translation",
+                "NexusSimulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "nexus-claude-api",
+            dependencies: [
+                "Gateway", "NexusSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "NexusJSONTests", dependencies: ["NexusJSON"]),
+        .testTarget(name: "AWSEventStreamTests", dependencies: ["AWSEventStream"]),
+        .testTarget(
+            name: "TranslationTests",
+            dependencies: ["Translation", "AnthropicAPI", "BedrockAPI", "NexusJSON"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "NexusSimulator",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)
