@@ -202,3 +202,49 @@ public struct StreamTranslator: Sendable {
         phase = .done
     }
 }
+
+import AWSEventStream
+
+extension StreamTranslator {
+    /// Translates one decoded event-stream frame: an event, an exception (`:message-type`
+    /// `exception`, still under HTTP 200) or an error frame.
+    public mutating func receive(_ message: EventStreamMessage, into out: inout [StreamEvent]) {
+        switch Self.classify(message) {
+        case .event(let event): receive(event, into: &out)
+        case .failure(let error): fail(error, into: &out)
+        case .ignored: break
+        }
+    }
+
+    /// What a frame means, before any state is touched.
+    public enum Frame: Sendable {
+        case event(ConverseStreamEvent)
+        case failure(APIError)
+        case ignored
+    }
+
+    /// Decodes a frame into an event or a client-facing error.
+    public static func classify(_ message: EventStreamMessage) -> Frame {
+        switch message.messageType ?? "event" {
+        case "event":
+            guard let type = message.eventType else { return .ignored }
+            do {
+                let payload = try JSONValue.parse(message.payload)
+                return .event(try ConverseStreamEvent(eventType: type, payload: payload))
+            } catch {
+                return .failure(APIError(.api, "AI Nexus sent a malformed \(type) event: \(error)"))
+            }
+        case "exception":
+            let name = BedrockError.normalize(message.exceptionType ?? "InternalServerException")
+            let payload = try? JSONValue.parse(message.payload)
+            let text = payload?["message"]?.stringValue ?? payload?["Message"]?.stringValue ?? name
+            let error = BedrockError(name: name, message: text, status: BedrockError.status(forName: name))
+            return .failure(ResponseTranslator.error(error))
+        default:
+            let code = message.errorCode ?? "InternalError"
+            let text = message.errorMessage ?? "AI Nexus reported an error in the stream"
+            let error = BedrockError(name: BedrockError.normalize(code), message: text, status: 500)
+            return .failure(ResponseTranslator.error(error))
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import AnthropicAPI
+import AsyncHTTPClient
+import BedrockAPI
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NexusJSON
+import Synchronization
+import Translation
+
+/// The gateway's request handling: authentication, parsing, translation, the upstream call and
+/// the answer, for every route. Routes are wired in `GatewayApplication`.
+public struct Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let client: NexusClient
+    public let logger: Logger
+    let translator: RequestTranslator
+    let retryPolicy: RetryPolicy
+    let media: MediaResolver
+    /// Models for which AI Nexus answered that it cannot count tokens: estimate from then on.
+    let noCountTokens = ModelSet()
+
+    public init(configuration: GatewayConfiguration, client: NexusClient, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy()) {
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+        self.translator = RequestTranslator(options: configuration.translation)
+        self.retryPolicy = retryPolicy
+        self.media = MediaResolver(http: client.http, maxBytes: configuration.mediaMaxBytes, timeout: configuration.mediaTimeout)
+    }
+
+    // MARK: Common steps
+
+    /// Checks the inbound key when one is configured.
+    func authorize(_ request: Request) throws(APIError) {
+        guard let expected = configuration.proxyKey else { return }
+        var presented = request.headers[.xAPIKey]
+        if presented == nil, let auth = request.headers[.authorization] {
+            let lower = auth.lowercased()
+            if lower.hasPrefix("bearer ") { presented = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+        }
+        guard let presented else {
+            throw APIError(.authentication, "x-api-key header is required")
+        }
+        guard expected.matches(presented) else {
+            throw APIError(.authentication, "invalid x-api-key")
+        }
+    }
+
+    /// Reads the body up to the configured limit and parses it as JSON.
+    func readJSON(_ request: Request) async throws(APIError) -> (JSONValue, Int) {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
+            throw tooLarge()
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw tooLarge()
+        } catch {
+            throw APIError.invalid("Could not read the request body: \(error)")
+        }
+        if buffer.readableBytes == 0 { throw APIError.invalid("Request body is empty; expected a JSON object") }
+        do {
+            return (try JSONValue.parse(buffer), buffer.readableBytes)
+        } catch {
+            throw APIError.invalid("Request body is not valid JSON: \(error)")
+        }
+    }
+
+    func tooLarge() -> APIError {
+        APIError(.requestTooLarge, "Request exceeds the maximum allowed size of \(configuration.maxBodyBytes) bytes")
+    }
+
+    /// The `anthropic-beta` header values, split on commas.
+    func betas(_ request: Request) -> [String] {
+        request.headers[values: .anthropicBeta].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    }
+
+    func deadline(_ d: Duration) -> NIODeadline {
+        let (seconds, attoseconds) = d.components
+        return .now() + .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    // MARK: /v1/messages
+
+    public func messages(_ request: Request, context: some RequestContext) async -> Response {
+        let requestID = Identifier.make("req_")
+        let started = ContinuousClock.now
+        do {
+            try authorize(request)
+            let (json, size) = try await readJSON(request)
+            var parsed = try MessagesRequest(json: json)
+            let profile = try configuration.catalog.resolve(parsed.model)
+            try await media.resolve(&parsed)
+            let betas = betas(request)
+            let translated = try translator.translate(parsed, profile: profile, betas: betas)
+            var log = logger
+            log[metadataKey: "request.id"] = .string(requestID)
+            log.debug(
+                "translated request",
+                metadata: [
+                    "model.asked": .string(parsed.model), "model.sent": .string(profile.nexusID),
+                    "body.bytes": .stringConvertible(size), "betas.dropped": .string(translated.droppedBetas.joined(separator: ",")),
+                    "notes": .string(translated.notes.joined(separator: "; ")),
+                ])
+            if configuration.logBodies {
+                log.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
+            }
+            if parsed.stream {
+                return try await stream(parsed, translated, requestID: requestID, logger: log, started: started)
+            }
+            return try await complete(parsed, translated, requestID: requestID, logger: log, started: started)
+        } catch {
+            logger.info(
+                "request failed",
+                metadata: ["request.id": .string(requestID), "status": .stringConvertible(error.status), "error": .string(error.message)])
+            return error.response(requestID: requestID)
+        }
+    }
+
+    func body(_ converse: ConverseRequest) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(4096)
+        converse.jsonValue.write(into: &buffer)
+        return buffer
+    }
+
+    func retryLogger(_ log: Logger) -> (APIError, Int, Duration) -> Void {
+        { error, attempt, wait in
+            log.warning(
+                "retrying upstream",
+                metadata: ["attempt": .stringConvertible(attempt), "reason": .string(error.description), "wait": .stringConvertible(wait)])
+        }
+    }
+
+    func complete(
+        _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant
+    ) async throws(APIError) -> Response {
+        let payload = body(translated.converse)
+        let (buffer, retries) = try await retryPolicy.run(onRetry: retryLogger(logger)) { () async throws(APIError) -> ByteBuffer in
+            let response = try await client.send(
+                .converse, modelID: translated.profile.nexusID, body: payload, deadline: deadline(configuration.firstByteTimeout))
+            let body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: 256 * 1024 * 1024)
+            } catch {
+                throw client.mapTransportError(error)
+            }
+            guard response.status == .ok else { throw NexusClient.upstreamError(response, body: body).1 }
+            return body
+        }
+        let converse: ConverseResponse
+        do {
+            converse = try ConverseResponse(json: try JSONValue.parse(buffer))
+        } catch {
+            throw APIError(.api, "AI Nexus sent an answer that is not a valid Converse response: \(error)", status: 502)
+        }
+        let message = try ResponseTranslator.message(
+            converse, id: Identifier.make("msg_"), model: request.model, toolNameMap: translated.toolNameMap)
+        logger.info(
+            "request done",
+            metadata: [
+                "model.asked": .string(request.model), "model.sent": .string(translated.profile.nexusID), "stream": "false",
+                "status": "200", "retries": .stringConvertible(retries),
+                "latency.ms": .stringConvertible((ContinuousClock.now - started).milliseconds),
+                "tokens.in": .stringConvertible(message.usage.inputTokens), "tokens.out": .stringConvertible(message.usage.outputTokens),
+                "tokens.cache_read": .stringConvertible(message.usage.cacheReadInputTokens),
+                "tokens.cache_write": .stringConvertible(message.usage.cacheCreationInputTokens),
+            ])
+        var headers = HTTPFields()
+        headers[HTTPField.Name("x-nexus-retries")!] = String(retries)
+        return jsonResponse(message.jsonValue, requestID: requestID, extraHeaders: headers)
+    }
+
+    func stream(
+        _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant
+    ) async throws(APIError) -> Response {
+        let payload = body(translated.converse)
+        let (opened, retries) = try await retryPolicy.run(onRetry: retryLogger(logger)) { () async throws(APIError) -> UpstreamStream in
+            let response = try await client.send(
+                .converseStream, modelID: translated.profile.nexusID, body: payload, deadline: deadline(configuration.totalTimeout))
+            guard response.status == .ok else {
+                let body = try? await response.body.collect(upTo: 1024 * 1024)
+                throw NexusClient.upstreamError(response, body: body).1
+            }
+            // Read up to the first frame, so an exception that arrives first is still a plain
+            // JSON error (and can be retried) rather than a 200 with an error event.
+            var stream = UpstreamStream(iterator: response.body.makeAsyncIterator())
+            try await stream.readFirstMessage(client: client, idleTimeout: configuration.idleTimeout)
+            return stream
+        }
+        let translator = StreamTranslator(
+            messageID: Identifier.make("msg_"), model: request.model, requestID: requestID,
+            estimatedInputTokens: TokenEstimator.estimate(translated.converse), toolNameMap: translated.toolNameMap)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-cache"
+        headers[.requestID] = requestID
+        headers[HTTPField.Name("x-nexus-retries")!] = String(retries)
+        let pump = SSEPump(
+            upstream: opened, translator: translator, pingInterval: configuration.pingInterval,
+            idleTimeout: configuration.idleTimeout, client: client,
+            logger: logger, logContext: SSEPump.LogContext(model: request.model, sent: translated.profile.nexusID, retries: retries, started: started))
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await pump.run(&writer) })
+    }
+}
+
+/// A set of model ids shared by all requests.
+final class ModelSet: Sendable {
+    private let models = Mutex<Set<String>>([])
+
+    func contains(_ id: String) -> Bool { models.withLock { $0.contains(id) } }
+    func insert(_ id: String) { _ = models.withLock { $0.insert(id) } }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (s, atto) = components
+        return s * 1000 + atto / 1_000_000_000_000_000
+    }
+}
+
+import Foundation

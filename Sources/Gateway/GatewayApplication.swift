@@ -1,0 +1,88 @@
+import AnthropicAPI
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// Builds the gateway's HTTP server: routes, error shaping, and the upstream HTTP client.
+public enum GatewayApplication {
+    /// The pooled client used for AI Nexus (and for fetching URL media).
+    public static func makeHTTPClient(_ configuration: GatewayConfiguration) -> HTTPClient {
+        var config = HTTPClient.Configuration()
+        config.timeout.connect = .nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000)
+        config.timeout.read = .nanoseconds(Int64(configuration.firstByteTimeout.components.seconds) * 1_000_000_000)
+        config.connectionPool.idleTimeout = .seconds(60)
+        config.decompression = .enabled(limit: .ratio(20))
+        config.httpVersion = .automatic
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }
+
+    /// The router with every route of the Anthropic API the gateway serves.
+    public static func router(_ gateway: Gateway) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: AnthropicErrorMiddleware())
+        router.get("/") { request, context in gateway.health(request, context: context) }
+        router.get("/health") { request, context in gateway.health(request, context: context) }
+        router.post("/v1/messages") { request, context in await gateway.messages(request, context: context) }
+        router.post("/v1/messages/count_tokens") { request, context in await gateway.countTokens(request, context: context) }
+        router.get("/v1/models") { request, context in gateway.listModels(request, context: context) }
+        router.get("/v1/models/{id}") { request, context in
+            gateway.getModel(request, context: context, id: context.parameters.get("id") ?? "")
+        }
+        return router
+    }
+
+    /// The gateway as a Hummingbird application (a `Service`).
+    public static func application(
+        _ gateway: Gateway, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(gateway),
+            configuration: ApplicationConfiguration(
+                address: .hostname(gateway.configuration.host, port: gateway.configuration.port),
+                serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: gateway.logger)
+    }
+}
+
+/// Gives every error the router produces by itself (unknown route, wrong method, thrown
+/// errors) Anthropic's JSON shape.
+struct AnthropicErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let kind: APIError.Kind =
+                switch error.status.code {
+                case 401: .authentication
+                case 403: .permission
+                case 404: .notFound
+                case 405: .notFound
+                case 413: .requestTooLarge
+                case 429: .rateLimit
+                case 400..<500: .invalidRequest
+                default: .api
+                }
+            let message = error.status.code == 404 ? "Not found: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
+            return APIError(kind, message, status: error.status.code).response(requestID: Identifier.make("req_"))
+        } catch let error as APIError {
+            return error.response(requestID: Identifier.make("req_"))
+        } catch {
+            return APIError(.api, "Internal error").response(requestID: Identifier.make("req_"))
+        }
+    }
+}
+
+/// Shuts the HTTP client down when the service group stops.
+public struct HTTPClientService: Service {
+    public let client: HTTPClient
+    public init(client: HTTPClient) { self.client = client }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}
