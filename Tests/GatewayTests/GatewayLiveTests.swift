@@ -1,0 +1,255 @@
+import Foundation
+import Gateway
+import HTTPTypes
+import NexusJSON
+import NexusSimulator
+import Testing
+
+@Suite("Gateway against the simulator, live")
+struct GatewayLiveTests {
+    @Test func healthNeverShowsTheKey() async throws {
+        try await withLiveStack { stack in
+            let (status, body) = try await stack.get("/health")
+            #expect(status == 200)
+            let json = try JSONValue.parse(body)
+            #expect(json["status"] == "ok")
+            #expect(json["key_configured"] == true)
+            #expect(!body.contains(stack.nexusKey))
+        }
+    }
+
+    @Test func plainTextAnswer() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("Hello there"))
+            #expect(r.status == 200)
+            let json = try JSONValue.parse(r.body)
+            #expect(json["type"] == "message")
+            #expect(json["role"] == "assistant")
+            #expect(json["model"] == "claude-sonnet-4-6")
+            #expect(json["id"]?.stringValue?.hasPrefix("msg_") == true)
+            #expect(json["stop_reason"] == "end_turn")
+            #expect(json["content"]?.arrayValue?.first?["type"] == "text")
+            #expect((json["usage"]?["input_tokens"]?.intValue ?? 0) > 0)
+            #expect(r.headers[HTTPField.Name("request-id")!]?.hasPrefix("req_") == true)
+        }
+    }
+
+    @Test func betaQueryParameterIsAccepted() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages?beta=true", json: messagesBody("hi"))
+            #expect(r.status == 200)
+        }
+    }
+
+    @Test func toolUseAnswer() async throws {
+        try await withLiveStack { stack in
+            let tools = #","tools":[{"name":"get_weather","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]"#
+            let r = try await stack.post("/v1/messages", json: messagesBody("sim:tool", extra: tools))
+            #expect(r.status == 200)
+            let json = try JSONValue.parse(r.body)
+            #expect(json["stop_reason"] == "tool_use")
+            let block = try #require(json["content"]?.arrayValue?.first(where: { $0["type"] == "tool_use" }))
+            #expect(block["name"] == "get_weather")
+            #expect(block["input"]?["city"]?.stringValue != nil)
+        }
+    }
+
+    @Test func streamingTextEventsInOrder() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("sim:long:12", stream: true))
+            #expect(r.status == 200)
+            #expect(r.headers[.contentType]?.hasPrefix("text/event-stream") == true)
+            let events = sseEvents(r.body)
+            let names = events.map(\.event).filter { $0 != "ping" }
+            #expect(names.first == "message_start")
+            #expect(names.last == "message_stop")
+            #expect(names.contains("content_block_delta"))
+            let start = try #require(events.first)
+            #expect((start.data["message"]?["usage"]?["input_tokens"]?.intValue ?? 0) > 0)
+            let delta = try #require(events.first { $0.event == "message_delta" })
+            #expect(delta.data["delta"]?["stop_reason"] == "end_turn")
+            let text = events.compactMap { $0.data["delta"]?["text"]?.stringValue }.joined()
+            #expect(text.split(separator: " ").count == 12)
+        }
+    }
+
+    @Test func streamExceptionBecomesErrorEvent() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("sim:stream_exception:modelStreamErrorException", stream: true))
+            #expect(r.status == 200)
+            let events = sseEvents(r.body)
+            #expect(events.first?.event == "message_start")
+            let last = try #require(events.last)
+            #expect(last.event == "error")
+            #expect(last.data["error"]?["type"] == "api_error")
+        }
+    }
+
+    @Test func cutStreamEndsWithErrorEvent() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("sim:stream_cut", stream: true))
+            let events = sseEvents(r.body)
+            #expect(events.last?.event == "error")
+            #expect(!events.contains { $0.event == "message_stop" })
+        }
+    }
+
+    @Test func silentUpstreamGetsPingsThenTimesOut() async throws {
+        try await withLiveStack(configure: { $0.idleTimeout = .seconds(2) }) { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("sim:stream_silent:30", stream: true))
+            let events = sseEvents(r.body)
+            #expect(events.contains { $0.event == "ping" })
+            #expect(events.last?.event == "error")
+            #expect(events.last?.data["error"]?["type"] == "timeout_error")
+        }
+    }
+
+    @Test(arguments: [
+        ("throttling", 429, "rate_limit_error"),
+        ("validation", 400, "invalid_request_error"),
+        ("not_found", 404, "not_found_error"),
+        ("model_timeout", 504, "timeout_error"),
+        ("model_error", 500, "api_error"),
+        ("internal", 500, "api_error"),
+        ("unavailable", 529, "overloaded_error"),
+        ("access_denied", 403, "permission_error"),
+    ])
+    func upstreamErrorsMapToAnthropicErrors(name: String, status: Int, type: String) async throws {
+        try await withLiveStack { stack in
+            for stream in [false, true] {
+                let r = try await stack.post("/v1/messages", json: messagesBody("sim:error:\(name)", stream: stream))
+                #expect(r.status == status, "\(name) stream=\(stream): \(r.body)")
+                let json = try JSONValue.parse(r.body)
+                #expect(json["type"] == "error")
+                #expect(json["error"]?["type"]?.stringValue == type)
+                #expect(json["request_id"]?.stringValue?.hasPrefix("req_") == true)
+            }
+        }
+    }
+
+    @Test func promptTooLongIsMappedForAutoCompact() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("sim:error:too_long"))
+            #expect(r.status == 400)
+            let message = try JSONValue.parse(r.body)["error"]?["message"]?.stringValue ?? ""
+            #expect(message.hasPrefix("prompt is too long"))
+        }
+    }
+
+    @Test func throttlingIsRetried() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("sim:throttle:2 retry-test-\(UUID())"))
+            #expect(r.status == 200, "\(r.body)")
+            #expect(r.headers[HTTPField.Name("x-nexus-retries")!] == "2")
+        }
+    }
+
+    @Test func badKeyUpstreamIsAuthenticationError() async throws {
+        try await withLiveStack(configure: { $0.nexusKey = Secret("bad-key-for-test") }) { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("x"))
+            #expect(r.status == 401)
+            #expect(try JSONValue.parse(r.body)["error"]?["type"] == "authentication_error")
+            #expect(!r.body.contains("bad-key-for-test"))
+        }
+    }
+
+    @Test(arguments: [
+        ("{not json", "not valid JSON"),
+        (#"{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"x"}]}"#, "max_tokens: Field required"),
+        (#"{"max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#, "model: Field required"),
+        (#"{"model":"claude-sonnet-4-6","max_tokens":5}"#, "messages: Field required"),
+        (#"{"model":"claude-sonnet-4-6","max_tokens":"5","messages":[]}"#, "max_tokens"),
+        (#"{"model":"claude-sonnet-4-6","max_tokens":5,"messages":[]}"#, "at least one message"),
+        (#"{"model":"claude-sonnet-4-6","max_tokens":5,"messages":[{"role":"robot","content":"x"}]}"#, "messages.0.role"),
+        (#"[1,2,3]"#, "JSON object"),
+        ("", "empty"),
+    ])
+    func badInputIsA400(body: String, fragment: String) async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages", json: body)
+            #expect(r.status == 400)
+            let json = try JSONValue.parse(r.body)
+            #expect(json["error"]?["type"] == "invalid_request_error")
+            #expect(json["error"]?["message"]?.stringValue?.contains(fragment) == true, "\(r.body)")
+            // And the server keeps serving.
+            let ok = try await stack.post("/v1/messages", json: messagesBody("still there?"))
+            #expect(ok.status == 200)
+        }
+    }
+
+    @Test func unknownModelIs404NamingKnownModels() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("x", model: "gpt-4o"))
+            #expect(r.status == 404)
+            let message = try JSONValue.parse(r.body)["error"]?["message"]?.stringValue ?? ""
+            #expect(message.contains("gpt-4o"))
+            #expect(message.contains("claude-sonnet-4.6"))
+        }
+    }
+
+    @Test func bodyOverTheLimitIs413() async throws {
+        try await withLiveStack(configure: { $0.maxBodyBytes = 10_000 }) { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody(String(repeating: "a", count: 20_000)))
+            #expect(r.status == 413)
+            #expect(try JSONValue.parse(r.body)["error"]?["type"] == "request_too_large")
+        }
+    }
+
+    @Test func proxyKeyIsRequiredWhenSet() async throws {
+        try await withLiveStack(configure: { $0.proxyKey = Secret("proxy-secret-key-42") }) { stack in
+            let denied = try await stack.post("/v1/messages", json: messagesBody("x"))
+            #expect(denied.status == 401)
+            #expect(try JSONValue.parse(denied.body)["error"]?["type"] == "authentication_error")
+            let ok = try await stack.post(
+                "/v1/messages", json: messagesBody("x"), headers: [HTTPField.Name("x-api-key")!: "proxy-secret-key-42"])
+            #expect(ok.status == 200)
+            let bearer = try await stack.post(
+                "/v1/messages", json: messagesBody("x"),
+                headers: [.authorization: "Bearer proxy-secret-key-42", HTTPField.Name("x-api-key")!: "proxy-secret-key-42"])
+            #expect(bearer.status == 200)
+            #expect(!denied.body.contains("proxy-secret-key-42"))
+        }
+    }
+
+    @Test func unreachableUpstreamIs502NamingTheEndpoint() async throws {
+        try await withLiveStack(retry: .fast, endpointOverride: "http://127.0.0.1:9") { stack in
+            let r = try await stack.post("/v1/messages", json: messagesBody("x"))
+            #expect(r.status == 502)
+            #expect(r.body.contains("127.0.0.1:9"))
+            #expect(!r.body.contains(stack.nexusKey))
+        }
+    }
+
+    @Test func countTokensUsesUpstream() async throws {
+        try await withLiveStack { stack in
+            let r = try await stack.post(
+                "/v1/messages/count_tokens",
+                json: #"{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"Count these words please"}]}"#)
+            #expect(r.status == 200, "\(r.body)")
+            #expect((try JSONValue.parse(r.body)["input_tokens"]?.intValue ?? 0) > 0)
+            #expect(r.headers[HTTPField.Name("x-nexus-token-count")!] == "exact")
+        }
+    }
+
+    @Test func modelsAreListed() async throws {
+        try await withLiveStack { stack in
+            let (status, body) = try await stack.get("/v1/models")
+            #expect(status == 200)
+            let ids = try JSONValue.parse(body)["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(ids.contains("claude-sonnet-4-6"))
+            #expect(ids.contains("claude-opus-4.6"))
+            let one = try await stack.get("/v1/models/claude-3-5-haiku-20241022")
+            #expect(one.status == 200)
+            #expect(try JSONValue.parse(one.body)["display_name"] == "Claude Haiku 4.5")
+            #expect(try await stack.get("/v1/models/gpt-4").status == 404)
+        }
+    }
+
+    @Test func unknownRouteIsAnthropicShaped404() async throws {
+        try await withLiveStack { stack in
+            let (status, body) = try await stack.get("/v1/nothing")
+            #expect(status == 404)
+            #expect(try JSONValue.parse(body)["error"]?["type"] == "not_found_error")
+        }
+    }
+}
