@@ -20,6 +20,8 @@ public struct Gateway: Sendable {
     let media: MediaResolver
     /// Models for which AI Nexus answered that it cannot count tokens: estimate from then on.
     let noCountTokens = ModelSet()
+    /// Betas AI Nexus refused, per model.
+    let rejectedBetas = BetaMemory()
 
     public init(configuration: GatewayConfiguration, client: NexusClient, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy()) {
         self.configuration = configuration
@@ -95,28 +97,58 @@ public struct Gateway: Sendable {
             let profile = try configuration.catalog.resolve(parsed.model)
             try await media.resolve(&parsed)
             let betas = betas(request)
-            let translated = try translator.translate(parsed, profile: profile, betas: betas)
             var log = logger
             log[metadataKey: "request.id"] = .string(requestID)
-            log.debug(
-                "translated request",
-                metadata: [
-                    "model.asked": .string(parsed.model), "model.sent": .string(profile.nexusID),
-                    "body.bytes": .stringConvertible(size), "betas.dropped": .string(translated.droppedBetas.joined(separator: ",")),
-                    "notes": .string(translated.notes.joined(separator: "; ")),
-                ])
-            if configuration.logBodies {
-                log.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
+            let request = parsed
+            return try await withBetaFallback(request, profile: profile, betas: betas, logger: log) { translated async throws(APIError) in
+                log.debug(
+                    "translated request",
+                    metadata: [
+                        "model.asked": .string(request.model), "model.sent": .string(translated.profile.nexusID),
+                        "body.bytes": .stringConvertible(size),
+                        "betas.forwarded": .string(translated.forwardedBetas.joined(separator: ",")),
+                        "betas.dropped": .string(translated.droppedBetas.joined(separator: ",")),
+                        "notes": .string(translated.notes.joined(separator: "; ")),
+                    ])
+                if configuration.logBodies {
+                    log.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
+                }
+                if request.stream {
+                    return try await stream(request, translated, requestID: requestID, logger: log, started: started)
+                }
+                return try await complete(request, translated, requestID: requestID, logger: log, started: started)
             }
-            if parsed.stream {
-                return try await stream(parsed, translated, requestID: requestID, logger: log, started: started)
-            }
-            return try await complete(parsed, translated, requestID: requestID, logger: log, started: started)
         } catch {
             logger.info(
                 "request failed",
                 metadata: ["request.id": .string(requestID), "status": .stringConvertible(error.status), "error": .string(error.message)])
             return error.response(requestID: requestID)
+        }
+    }
+
+    /// Translates and runs `operation`; when AI Nexus still answers "invalid beta flag", drops
+    /// the offending betas (all forwarded ones when the message names none), remembers that for
+    /// the model for the life of the process, and tries once more, so the user never sees it twice.
+    func withBetaFallback(
+        _ request: MessagesRequest, profile: ModelProfile, betas: [String], logger: Logger,
+        _ operation: (TranslatedRequest) async throws(APIError) -> Response
+    ) async throws(APIError) -> Response {
+        var profile = profile
+        profile.allowedBetas.subtract(rejectedBetas.rejected(for: profile.nexusID))
+        let translated = try translator.translate(request, profile: profile, betas: betas)
+        do {
+            return try await operation(translated)
+        } catch where error.kind == .invalidRequest && error.message.lowercased().contains("invalid beta flag")
+            && !translated.forwardedBetas.isEmpty
+        {
+            let named = translated.forwardedBetas.filter { error.message.contains($0) }
+            let offending = named.isEmpty ? translated.forwardedBetas : named
+            rejectedBetas.reject(offending, for: profile.nexusID)
+            logger.warning(
+                "AI Nexus rejected betas; retrying without them and dropping them for this model from now on",
+                metadata: ["model": .string(profile.nexusID), "betas": .string(offending.joined(separator: ","))])
+            profile.allowedBetas.subtract(offending)
+            return try await operation(try translator.translate(request, profile: profile, betas: betas))
         }
     }
 
@@ -213,6 +245,14 @@ final class ModelSet: Sendable {
 
     func contains(_ id: String) -> Bool { models.withLock { $0.contains(id) } }
     func insert(_ id: String) { _ = models.withLock { $0.insert(id) } }
+}
+
+/// Betas refused by AI Nexus, per model, for the life of the process.
+final class BetaMemory: Sendable {
+    private let rejectedByModel = Mutex<[String: Set<String>]>([:])
+
+    func rejected(for model: String) -> Set<String> { rejectedByModel.withLock { $0[model] ?? [] } }
+    func reject(_ betas: [String], for model: String) { rejectedByModel.withLock { $0[model, default: []].formUnion(betas) } }
 }
 
 extension Duration {

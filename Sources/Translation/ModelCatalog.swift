@@ -25,6 +25,9 @@ public struct ModelProfile: Sendable, Hashable {
     public var supportsEffort: Bool
     /// Whether `context_management` is forwarded (it also needs its beta).
     public var supportsContextManagement: Bool
+    /// Whether `thinking.display` (`summarized`/`omitted`) is forwarded; Bedrock refuses it as an
+    /// extraneous key on models that predate it.
+    public var supportsThinkingDisplay: Bool
     /// `anthropic-beta` flags forwarded to this model; everything else is dropped.
     public var allowedBetas: Set<String>
     public var contextWindow: Int
@@ -32,7 +35,7 @@ public struct ModelProfile: Sendable, Hashable {
 
     public init(
         nexusID: String, family: String, displayName: String, thinking: ThinkingSupport, supportsEffort: Bool,
-        supportsContextManagement: Bool = true, allowedBetas: Set<String> = ModelProfile.defaultBetas,
+        supportsContextManagement: Bool = true, supportsThinkingDisplay: Bool = false, allowedBetas: Set<String> = ModelProfile.defaultBetas,
         contextWindow: Int = 200_000, maxOutputTokens: Int = 64_000
     ) {
         self.nexusID = nexusID
@@ -41,6 +44,7 @@ public struct ModelProfile: Sendable, Hashable {
         self.thinking = thinking
         self.supportsEffort = supportsEffort
         self.supportsContextManagement = supportsContextManagement
+        self.supportsThinkingDisplay = supportsThinkingDisplay
         self.allowedBetas = allowedBetas
         self.contextWindow = contextWindow
         self.maxOutputTokens = maxOutputTokens

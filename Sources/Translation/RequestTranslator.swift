@@ -449,7 +449,7 @@ struct State {
     mutating func translateThinking(
         _ request: MessagesRequest, forcedTool: Bool, into fields: inout JSONObject
     ) throws(APIError) {
-        guard let thinking = request.thinking else { return }
+        guard var thinking = request.thinking else { return }
         if case .disabled = thinking { return }
         if forcedTool {
             throw .invalid("Thinking may not be enabled when tool_choice forces tool use.")
@@ -461,6 +461,18 @@ struct State {
             throw .invalid("`top_k` must be unset when thinking is enabled.")
         }
         let maxTokens = request.maxTokens ?? profile.maxOutputTokens
+        if !profile.supportsThinkingDisplay {
+            switch thinking {
+            case .enabled(let budget, let display?):
+                notes.append("dropped thinking.display=\(display)")
+                thinking = .enabled(budgetTokens: budget, display: nil)
+            case .adaptive(let display?):
+                notes.append("dropped thinking.display=\(display)")
+                thinking = .adaptive(display: nil)
+            default:
+                break
+            }
+        }
         switch (thinking, profile.thinking) {
         case (.enabled(let budget, let display), .enabledAndAdaptive), (.enabled(let budget, let display), .enabledOnly):
             guard maxTokens > budget else {

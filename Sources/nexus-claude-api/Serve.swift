@@ -6,9 +6,7 @@ import NexusSimulator
 import ServiceLifecycle
 import Translation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Foundation
 
 /// Options shared by the commands that translate requests.
 struct TranslationFlags: ParsableArguments {
@@ -70,7 +68,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var translation: TranslationFlags
 
     func run() async throws {
-        let env = Environment.current
+        let env = ProcessInfo.processInfo.environment
         var config = GatewayConfiguration()
         config.host = host
         config.port = port
@@ -114,6 +112,7 @@ struct Serve: AsyncParsableCommand {
             simulatorPort.finish()
         }
         let simulated = simulate
+        let listenHost = config.host
         let app = GatewayApplication.application(gateway) { port in
             if simulated, let simPort = await simulatorReady.first(where: { _ in true }) {
                 endpointBox.set("http://127.0.0.1:\(simPort)")
@@ -121,9 +120,9 @@ struct Serve: AsyncParsableCommand {
             let upstream = simulated ? "the built-in AI Nexus simulator (\(endpointBox.current))" : endpointBox.host
             printOut(
                 """
-                nexus-claude-api \(gatewayVersion) listening on http://\(config.host):\(port) → \(upstream)
+                nexus-claude-api \(gatewayVersion) listening on http://\(listenHost):\(port) → \(upstream)
                 Point Claude Code at it:
-                  export ANTHROPIC_BASE_URL=http://\(config.host):\(port)
+                  export ANTHROPIC_BASE_URL=http://\(listenHost):\(port)
                 """)
         }
         services.append(app)
@@ -138,10 +137,9 @@ struct Serve: AsyncParsableCommand {
 
 /// Prints a line to stdout and flushes at once (tests and scripts wait for these lines).
 func printOut(_ text: String) {
-    print(text)
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
 func printError(_ text: String) {
-    fputs("nexus-claude-api: \(text)\n", stderr)
+    FileHandle.standardError.write(Data("nexus-claude-api: \(text)\n".utf8))
 }
