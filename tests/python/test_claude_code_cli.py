@@ -1,0 +1,122 @@
+"""The real Claude Code CLI against the gateway (`serve --simulate`).
+
+`sim:bash:CMD` makes the simulator ask for the Bash tool; Claude Code runs CMD and sends the
+output back; the simulator answers `Tool said: <output>`, which ends up in the JSON result.
+
+Notes on the flags (Claude Code 2.1.x):
+  * `--dangerously-skip-permissions` is refused when running as root (CI is root), so the Bash
+    tool is allowed with `--allowedTools Bash` instead.
+  * `-p` never asks questions; `--output-format json` prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+TIMEOUT = 240
+
+
+def run_claude(claude_bin, gateway, home, args, extra_env=None):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "USER": "user",
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "SHELL": "/bin/bash",
+        "TMPDIR": str(home),
+        "ANTHROPIC_BASE_URL": gateway.url,
+        "ANTHROPIC_API_KEY": "sk-test",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        **(extra_env or {}),
+    }
+    p = subprocess.run([claude_bin, *args], cwd=home / "project", env=env, capture_output=True,
+                       text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    result = None
+    try:
+        result = json.loads(p.stdout)
+    except ValueError:
+        pass
+    return p, result
+
+
+def explain(p, result):
+    return (f"claude exited {p.returncode}\nresult: {json.dumps(result, indent=1)[:3000] if result else None}\n"
+            f"stdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")
+
+
+VARIANTS = {
+    "default-model": ([], {}),
+    "sonnet-4-6": (["--model", "claude-sonnet-4-6"], {}),
+    "haiku-thinking-budget": (["--model", "claude-haiku-4-5"], {"MAX_THINKING_TOKENS": "2048"}),
+    "no-experimental-betas": ([], {"CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": "1"}),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_claude_code_runs_bash_through_the_gateway(claude_bin, gateway, claude_home, variant):
+    extra_args, extra_env = VARIANTS[variant]
+    p, result = run_claude(claude_bin, gateway, claude_home, [
+        "-p", "sim:bash:echo nexus-e2e-ok", "--output-format", "json",
+        "--allowedTools", "Bash", "--max-turns", "4", *extra_args], extra_env)
+    assert p.returncode == 0, explain(p, result)
+    assert result is not None, explain(p, result)
+    assert result.get("is_error") is False, explain(p, result)
+    assert "nexus-e2e-ok" in result.get("result", ""), explain(p, result)
+    # Two model turns: the Bash tool_use, then the answer to its result.
+    assert result.get("num_turns") == 2, explain(p, result)
+
+
+def test_claude_code_plain_answer(claude_bin, gateway, claude_home):
+    p, result = run_claude(claude_bin, gateway, claude_home,
+                           ["-p", "Say hi", "--output-format", "json", "--max-turns", "2"])
+    assert p.returncode == 0, explain(p, result)
+    assert result["result"].startswith("Hello from the AI Nexus simulator"), explain(p, result)
+    assert result["usage"]["input_tokens"] > 0, explain(p, result)
+
+
+def test_claude_code_compact_and_continue(claude_bin, gateway, claude_home):
+    p, result = run_claude(claude_bin, gateway, claude_home, [
+        "-p", "sim:bash:echo before-compact", "--output-format", "json",
+        "--allowedTools", "Bash", "--max-turns", "4"])
+    assert p.returncode == 0 and "before-compact" in result["result"], explain(p, result)
+    p, result = run_claude(claude_bin, gateway, claude_home, [
+        "-p", "/compact", "--continue", "--output-format", "json"])
+    assert p.returncode == 0, explain(p, result)
+    assert result.get("is_error") is False, explain(p, result)
+    p, result = run_claude(claude_bin, gateway, claude_home, [
+        "-p", "sim:echo after compact", "--continue", "--output-format", "json",
+        "--max-turns", "2"])
+    assert p.returncode == 0, explain(p, result)
+    assert "sim:echo after compact" in result["result"], explain(p, result)
+
+
+def test_claude_code_context_uses_count_tokens(claude_bin, gateway, claude_home):
+    # /context sends many POST /v1/messages/count_tokens (one with `tools: []`).
+    p, result = run_claude(claude_bin, gateway, claude_home,
+                           ["-p", "/context", "--output-format", "json"])
+    assert p.returncode == 0, explain(p, result)
+    assert result.get("is_error") is False, explain(p, result)
+
+
+def test_claude_code_recovers_from_a_broken_stream(claude_bin, gateway, claude_home):
+    # After an SSE `error` event the CLI retries the turn with "stream": false.
+    p, result = run_claude(claude_bin, gateway, claude_home, [
+        "-p", "sim:stream_exception:throttling", "--output-format", "json", "--max-turns", "2"])
+    assert p.returncode == 0, explain(p, result)
+    assert result.get("is_error") is False, explain(p, result)
+
+
+def test_claude_code_reports_upstream_error(claude_bin, gateway, claude_home):
+    # A persistent 400 from AI Nexus must reach the user as an error, not hang.
+    p, result = run_claude(claude_bin, gateway, claude_home, [
+        "-p", "sim:error:validation", "--output-format", "json", "--max-turns", "2"])
+    assert result is not None, explain(p, result)
+    assert result.get("is_error") is True, explain(p, result)
+    assert result.get("api_error_status") == 400, explain(p, result)
