@@ -9,7 +9,9 @@ let package = Package(
     name: "nexus-claude-api",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "nexus-claude-api", targets: ["nexus-claude-api"])
+        .executable(name: "nexus-claude-api", targets: ["nexus-claude-api"]),
+        // The pure core, for the benchmarks package (Benchmarks/) and for embedding.
+        .library(name: "NexusTranslation", targets: ["NexusJSON", "AWSEventStream", "AnthropicAPI", "BedrockAPI", "Translation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -72,12 +74,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "NexusJSONTests", dependencies: ["NexusJSON"]),
+        .testTarget(
+            name: "NexusJSONTests", dependencies: ["NexusJSON", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "AWSEventStreamTests", dependencies: ["AWSEventStream"]),
         .testTarget(
             name: "TranslationTests",
             dependencies: ["Translation", "AnthropicAPI", "BedrockAPI", "NexusJSON"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "NexusSimulatorTests",
+            dependencies: ["NexusSimulator", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "GatewayTests",

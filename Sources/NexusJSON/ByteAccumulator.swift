@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A growable byte buffer with cheap appends (one capacity check each), used where bytes come one small
+/// piece at a time: the parser decodes escaped strings into one, the serializer writes JSON text
+/// into one and hands the result over with a single copy.
+///
+/// Noncopyable: it owns its memory and frees it when it goes out of scope. The memory comes from
+/// `malloc` so that growing is a `realloc`, which moves large blocks without copying them.
+struct ByteAccumulator: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>?
+    private var capacity = 0
+    private(set) var count = 0
+
+    init() {}
+
+    deinit { free(storage) }
+
+    /// The bytes written since the last `removeAll()`; valid until the next mutation.
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: count) }
+
+    /// Forgets the contents, keeping the memory.
+    mutating func removeAll() { count = 0 }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        reserve(1).storeBytes(of: byte, as: UInt8.self)
+        count &+= 1
+    }
+
+    @inline(__always)
+    mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
+        guard length > 0 else { return }
+        reserve(length).copyMemory(from: source, byteCount: length)
+        count &+= length
+    }
+
+    @inline(__always)
+    mutating func append(_ text: StaticString) {
+        append(text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+
+    /// Appends a scalar value (never a surrogate, at most U+10FFFF) as UTF-8.
+    @inline(__always)
+    mutating func appendScalar(_ scalar: UInt32) {
+        let out = reserve(4)
+        func put(_ offset: Int, _ value: UInt32) {
+            out.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
+        }
+        switch scalar {
+        case 0..<0x80:
+            put(0, scalar)
+            count &+= 1
+        case 0x80..<0x800:
+            put(0, 0xC0 | scalar >> 6)
+            put(1, 0x80 | scalar & 0x3F)
+            count &+= 2
+        case 0x800..<0x10000:
+            put(0, 0xE0 | scalar >> 12)
+            put(1, 0x80 | scalar >> 6 & 0x3F)
+            put(2, 0x80 | scalar & 0x3F)
+            count &+= 3
+        default:
+            put(0, 0xF0 | scalar >> 18)
+            put(1, 0x80 | scalar >> 12 & 0x3F)
+            put(2, 0x80 | scalar >> 6 & 0x3F)
+            put(3, 0x80 | scalar & 0x3F)
+            count &+= 4
+        }
+    }
+
+    /// Lets `body` write at most `length` bytes at the end; it returns how many it wrote.
+    @inline(__always)
+    mutating func append(upTo length: Int, _ body: (UnsafeMutableRawPointer) -> Int) {
+        let written = body(reserve(length))
+        count &+= min(max(written, 0), length)
+    }
+
+    /// Space for `length` more bytes at the end (the caller then advances `count`).
+    @inline(__always)
+    private mutating func reserve(_ length: Int) -> UnsafeMutableRawPointer {
+        if let storage, capacity &- count >= length { return UnsafeMutableRawPointer(storage + count) }
+        return grow(toFit: length)
+    }
+
+    private mutating func grow(toFit length: Int) -> UnsafeMutableRawPointer {
+        let newCapacity = max(capacity * 2, count + length, 1024)
+        guard let newStorage = realloc(storage, newCapacity) else {
+            fatalError("ByteAccumulator: out of memory growing to \(newCapacity) bytes")
+        }
+        let typed = newStorage.bindMemory(to: UInt8.self, capacity: newCapacity)
+        storage = typed
+        capacity = newCapacity
+        return UnsafeMutableRawPointer(typed + count)
+    }
+}
