@@ -4,18 +4,36 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import Foundation
 import ServiceLifecycle
 
 /// Builds the gateway's HTTP server: routes, error shaping, and the upstream HTTP client.
 public enum GatewayApplication {
-    /// The pooled client used for AI Nexus (and for fetching URL media).
-    public static func makeHTTPClient(_ configuration: GatewayConfiguration) -> HTTPClient {
+    /// The pooled client used for AI Nexus (and for fetching URL media): keep-alive connections,
+    /// HTTP/2 where the endpoint offers it, the configured proxy and extra trust roots.
+    public static func makeHTTPClient(_ configuration: GatewayConfiguration) throws -> HTTPClient {
         var config = HTTPClient.Configuration()
-        config.timeout.connect = .nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000)
-        config.timeout.read = .nanoseconds(Int64(configuration.firstByteTimeout.components.seconds) * 1_000_000_000)
+        config.timeout.connect = .milliseconds(configuration.connectTimeout.milliseconds)
+        config.timeout.read = .milliseconds(configuration.firstByteTimeout.milliseconds)
         config.connectionPool.idleTimeout = .seconds(60)
         config.decompression = .enabled(limit: .ratio(20))
         config.httpVersion = .automatic
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let bundle = configuration.caBundle {
+            guard FileManager.default.isReadableFile(atPath: bundle) else {
+                throw ConfigError(path: bundle, message: "the CA bundle cannot be read")
+            }
+            tls.additionalTrustRoots = [.file(bundle)]
+        }
+        if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        config.tlsConfiguration = tls
+        if let proxy = configuration.httpsProxy {
+            let authorization: HTTPClient.Authorization? = proxy.username.map {
+                .basic(username: $0, password: proxy.password?.value ?? "")
+            }
+            config.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+        }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 

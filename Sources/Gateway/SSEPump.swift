@@ -150,7 +150,11 @@ struct SSEPump: Sendable {
                 if translator.isDone { break loop }
             }
         } catch let error as CancellationError {
+            // Shutdown past its grace period (or the client left): end with an error event if
+            // the connection still takes one.
             outcome = "cancelled"
+            translator.fail(APIError(.overloaded, "The gateway is shutting down; the answer was cut."), into: &events)
+            try? await flush(&writer)
             throw error
         } catch {
             // The upstream connection broke (or the client went away: then the write below

@@ -12,7 +12,7 @@ struct NexusClaudeAPI: AsyncParsableCommand {
               export ANTHROPIC_BASE_URL=http://127.0.0.1:4000
             """,
         version: gatewayVersion,
-        subcommands: [Serve.self, Simulate.self, Translate.self],
+        subcommands: [Serve.self, Simulate.self, Config.self, Translate.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -12,7 +12,11 @@ struct Translate: ParsableCommand {
     @Option(name: .customLong("beta"), help: "The anthropic-beta header value (comma-separated, repeatable).")
     var betas: [String] = []
 
-    @OptionGroup var translation: TranslationFlags
+    @Option(name: .customLong("model-map"), help: ArgumentHelp("Map a client model name to an AI Nexus model id, as NAME=ID.", valueName: "NAME=ID"))
+    var modelMap: [String] = []
+
+    @Flag(name: .customLong("drop-unsupported-tools"), help: "Drop server tools instead of failing.")
+    var dropUnsupportedTools = false
 
     @Argument(help: "The request body (JSON). Default: stdin.")
     var file: String?
@@ -23,8 +27,13 @@ struct Translate: ParsableCommand {
         do {
             let json = try JSONValue.parse(Array(data))
             let request = try MessagesRequest(json: json)
-            let profile = try translation.catalog().resolve(request.model)
-            let translator = RequestTranslator(options: TranslationOptions(dropUnsupportedServerTools: translation.dropUnsupportedTools))
+            var overrides: [String: String] = [:]
+            for entry in modelMap {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2 { overrides[parts[0]] = parts[1] }
+            }
+            let profile = try ModelCatalog(overrides: overrides).resolve(request.model)
+            let translator = RequestTranslator(options: TranslationOptions(dropUnsupportedServerTools: dropUnsupportedTools))
             let result = try translator.translate(
                 request, profile: profile, betas: betas.flatMap { $0.split(separator: ",").map(String.init) })
             let op = request.stream ? "converse-stream" : "converse"

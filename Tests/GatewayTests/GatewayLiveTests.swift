@@ -212,7 +212,7 @@ struct GatewayLiveTests {
     }
 
     @Test func unreachableUpstreamIs502NamingTheEndpoint() async throws {
-        try await withLiveStack(retry: .fast, endpointOverride: "http://127.0.0.1:9") { stack in
+        try await withLiveStack(retry: .fast, configure: { $0.connectTimeout = .milliseconds(500) }, endpointOverride: "http://127.0.0.1:9") { stack in
             let r = try await stack.post("/v1/messages", json: messagesBody("x"))
             #expect(r.status == 502)
             #expect(r.body.contains("127.0.0.1:9"))

@@ -24,7 +24,8 @@ func withLiveStack(
     endpointOverride: String? = nil,
     _ body: @Sendable (LiveStack) async throws -> Void
 ) async throws {
-    let logger = Logger(label: "test")
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
     let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let simulatorApp = NexusSimulator.application(
         host: "127.0.0.1", port: 0, options: simulator, logger: logger,
@@ -39,7 +40,7 @@ func withLiveStack(
         configuration.nexusKey = Secret("nexus-test-key-0123456789abcdef")
         configuration.pingInterval = .milliseconds(300)
         configure(&configuration)
-        let http = GatewayApplication.makeHTTPClient(configuration)
+        let http = try GatewayApplication.makeHTTPClient(configuration)
         let gateway = Gateway(
             configuration: configuration,
             client: NexusClient(http: http, endpoint: UpstreamEndpoint(configuration.endpoint), key: configuration.nexusKey),
