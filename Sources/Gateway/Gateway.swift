@@ -22,6 +22,8 @@ public struct Gateway: Sendable {
     let noCountTokens = ModelSet()
     /// Betas AI Nexus refused, per model.
     let rejectedBetas = BetaMemory()
+    public let metrics: GatewayMetrics
+    let limiter: ConcurrencyLimiter
 
     public init(configuration: GatewayConfiguration, client: NexusClient, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy()) {
         self.configuration = configuration
@@ -29,6 +31,8 @@ public struct Gateway: Sendable {
         self.logger = logger
         self.translator = RequestTranslator(options: configuration.translation)
         self.retryPolicy = retryPolicy
+        self.metrics = GatewayMetrics()
+        self.limiter = ConcurrencyLimiter(limit: configuration.maxConcurrentRequests)
         self.media = MediaResolver(http: client.http, maxBytes: configuration.mediaMaxBytes, timeout: configuration.mediaTimeout)
     }
 
@@ -90,10 +94,17 @@ public struct Gateway: Sendable {
     public func messages(_ request: Request, context: some RequestContext) async -> Response {
         let requestID = Identifier.make("req_")
         let started = ContinuousClock.now
-        do {
+        var model = "unknown"
+        var isStream = false
+        do throws(APIError) {
             try authorize(request)
+            guard let lease = limiter.acquire() else {
+                throw APIError(.rateLimit, "The gateway is serving its maximum of \(limiter.limit) concurrent requests; retry shortly.", retryAfter: 1)
+            }
             let (json, size) = try await readJSON(request)
             var parsed = try MessagesRequest(json: json)
+            model = parsed.model
+            isStream = parsed.stream
             let profile = try configuration.catalog.resolve(parsed.model)
             try await media.resolve(&parsed)
             let betas = betas(request)
@@ -114,14 +125,21 @@ public struct Gateway: Sendable {
                     log.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
                 }
                 if request.stream {
-                    return try await stream(request, translated, requestID: requestID, logger: log, started: started)
+                    return try await stream(request, translated, requestID: requestID, logger: log, started: started, lease: lease)
                 }
                 return try await complete(request, translated, requestID: requestID, logger: log, started: started)
             }
         } catch {
             logger.info(
                 "request failed",
-                metadata: ["request.id": .string(requestID), "status": .stringConvertible(error.status), "error": .string(error.message)])
+                metadata: [
+                    "request.id": .string(requestID), "model.asked": .string(model), "stream": .stringConvertible(isStream),
+                    "status": .stringConvertible(error.status), "error.type": .string(error.kind.rawValue),
+                    "error": .string(error.message),
+                ])
+            metrics.request(
+                model: model, status: error.status, stream: isStream, firstByte: nil, total: .now - started, usage: nil, retries: 0)
+            if [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) { metrics.upstreamError(error) }
             return error.response(requestID: requestID)
         }
     }
@@ -201,13 +219,17 @@ public struct Gateway: Sendable {
                 "tokens.cache_read": .stringConvertible(message.usage.cacheReadInputTokens),
                 "tokens.cache_write": .stringConvertible(message.usage.cacheCreationInputTokens),
             ])
+        metrics.request(
+            model: request.model, status: 200, stream: false, firstByte: nil, total: .now - started, usage: message.usage,
+            retries: retries)
         var headers = HTTPFields()
         headers[HTTPField.Name("x-nexus-retries")!] = String(retries)
         return jsonResponse(message.jsonValue, requestID: requestID, extraHeaders: headers)
     }
 
     func stream(
-        _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant
+        _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant,
+        lease: ConcurrencyLimiter.Lease
     ) async throws(APIError) -> Response {
         let payload = body(translated.converse)
         let (opened, retries) = try await retryPolicy.run(onRetry: retryLogger(logger)) { () async throws(APIError) -> UpstreamStream in
@@ -234,8 +256,15 @@ public struct Gateway: Sendable {
         let pump = SSEPump(
             upstream: opened, translator: translator, pingInterval: configuration.pingInterval,
             idleTimeout: configuration.idleTimeout, client: client,
-            logger: logger, logContext: SSEPump.LogContext(model: request.model, sent: translated.profile.nexusID, retries: retries, started: started))
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await pump.run(&writer) })
+            logger: logger, logContext: SSEPump.LogContext(model: request.model, sent: translated.profile.nexusID, retries: retries, started: started),
+            metrics: metrics)
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                // The lease holds a concurrency slot until the stream ends.
+                defer { withExtendedLifetime(lease) {} }
+                try await pump.run(&writer)
+            })
     }
 }
 

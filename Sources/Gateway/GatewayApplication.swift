@@ -45,6 +45,11 @@ public enum GatewayApplication {
         router.get("/health") { request, context in gateway.health(request, context: context) }
         router.post("/v1/messages") { request, context in await gateway.messages(request, context: context) }
         router.post("/v1/messages/count_tokens") { request, context in await gateway.countTokens(request, context: context) }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: gateway.metrics.render())))
+        }
         router.get("/v1/models") { request, context in gateway.listModels(request, context: context) }
         router.get("/v1/models/{id}") { request, context in
             gateway.getModel(request, context: context, id: context.parameters.get("id") ?? "")

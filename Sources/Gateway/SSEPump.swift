@@ -66,6 +66,7 @@ struct SSEPump: Sendable {
     let client: NexusClient
     let logger: Logger
     let logContext: LogContext
+    let metrics: GatewayMetrics
 
     enum Item: Sendable {
         case chunk(ByteBuffer)
@@ -112,8 +113,11 @@ struct SSEPump: Sendable {
             lastWrite = clock.now
         }
 
+        metrics.streamStarted()
+        defer { metrics.streamEnded() }
         for message in upstream.pending { translator.receive(message, into: &events) }
         try await flush(&writer)
+        let firstByte = clock.now - logContext.started
 
         let tickEvery = min(pingInterval, .seconds(1))
         let ticks = AsyncTimerSequence(interval: tickEvery, clock: clock).map { _ in Item.tick }
@@ -172,6 +176,9 @@ struct SSEPump: Sendable {
             try await flush(&writer)
         }
         let usage = translator.finalUsage
+        metrics.request(
+            model: logContext.model, status: 200, stream: true, firstByte: firstByte, total: clock.now - logContext.started,
+            usage: usage, retries: logContext.retries)
         logger.info(
             "request done",
             metadata: [

@@ -60,7 +60,8 @@ enum AnswerBuilder {
             return SimulatedAnswer(
                 blocks: [.toolUse(id: RandomText.toolUseID(), name: "Bash", input: input)], stopReason: "tool_use")
         case .thinking:
-            let thought = "Let me think about this. The user wrote: " + quote(view) + " A short friendly answer will do."
+            let thought =
+                "Let me think about this. The user wrote: " + quote(view) + " A short friendly answer will do."
             return SimulatedAnswer(
                 blocks: [
                     .reasoningText(text: thought, signature: ReasoningSignature.sign(thought)), .text(greeting(view)),
@@ -98,7 +99,8 @@ enum AnswerBuilder {
     }
 
     static func toolSaid(_ result: String) -> SimulatedAnswer {
-        SimulatedAnswer(blocks: [.text("Tool said: " + (result.isEmpty ? "(no output)" : result))], stopReason: "end_turn")
+        SimulatedAnswer(
+            blocks: [.text("Tool said: " + (result.isEmpty ? "(no output)" : result))], stopReason: "end_turn")
     }
 
     /// A text answer, cut to `inferenceConfig.maxTokens` words (then `max_tokens`) like a model would be.

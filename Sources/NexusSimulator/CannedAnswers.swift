@@ -12,7 +12,8 @@ struct CannedAnswers: Sendable {
     init() {
         let answer = SimulatedAnswer(blocks: [.text(Self.text)], stopReason: "end_turn")
         let usage: JSONValue = ["inputTokens": 100, "outputTokens": 6, "totalTokens": 106]
-        var json = ConverseResponse(content: answer.blocks, stopReason: "end_turn", usage: ConverseUsage()).jsonValue
+        var json =
+            ConverseResponse(content: answer.blocks, stopReason: "end_turn", usage: ConverseUsage()).jsonValue
             .objectValue ?? JSONObject()
         json["usage"] = usage
         var converse = ByteBuffer()

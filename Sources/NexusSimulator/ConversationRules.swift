@@ -49,14 +49,16 @@ struct ConversationRules {
     private func checkRoles() -> SimulatorError? {
         guard let first = messages.first, first["role"]?.stringValue == "user" else {
             return .validation(
-                "A conversation must start with a user message. Try again with a conversation that starts with a user message.")
+                "A conversation must start with a user message. Try again with a conversation that starts with a user message."
+            )
         }
         var previous: String?
         for message in messages {
             let role = message["role"]?.stringValue
             if let previous, role == previous {
                 return .validation(
-                    "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.")
+                    "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again."
+                )
             }
             previous = role
         }
@@ -75,7 +77,8 @@ struct ConversationRules {
             let content = message["content"]?.arrayValue ?? []
             guard !content.isEmpty else {
                 return .validation(
-                    "The content field in the Message object at messages.\(i) is empty. Add a ContentBlock object to the content field and try again.")
+                    "The content field in the Message object at messages.\(i) is empty. Add a ContentBlock object to the content field and try again."
+                )
             }
             let isUser = message["role"]?.stringValue == "user"
             var hasText = false
@@ -84,7 +87,8 @@ struct ConversationRules {
                 if let text = block["text"]?.stringValue {
                     if Self.isBlank(text) {
                         return .validation(
-                            "The text field in the ContentBlock object at messages.\(i).content.\(j) is blank. Add text to the text field, and try again.")
+                            "The text field in the ContentBlock object at messages.\(i).content.\(j) is blank. Add text to the text field, and try again."
+                        )
                     }
                     hasText = true
                 }
@@ -107,7 +111,8 @@ struct ConversationRules {
                     }
                     guard case .object = toolUse["input"] else {
                         return .validation(
-                            Self.modelSays + "messages.\(i).content.\(j).tool_use.input: Input should be a valid dictionary")
+                            Self.modelSays
+                                + "messages.\(i).content.\(j).tool_use.input: Input should be a valid dictionary")
                     }
                 }
                 if let toolResult = block["toolResult"] {
@@ -115,7 +120,8 @@ struct ConversationRules {
                     let results = toolResult["content"]?.arrayValue ?? []
                     if results.isEmpty, toolResult["status"]?.stringValue == "error" {
                         return .validation(
-                            "The toolResult block at messages.\(i).content.\(j) is empty: a toolResult cannot be empty when status value is error.")
+                            "The toolResult block at messages.\(i).content.\(j) is empty: a toolResult cannot be empty when status value is error."
+                        )
                     }
                     for item in results {
                         if let image = item["image"] {
@@ -132,15 +138,20 @@ struct ConversationRules {
                 }
             }
             if hasDocument, !hasText {
-                return .validation("A text block must be included when using documents. Add a text block to messages.\(i).content and try again.")
+                return .validation(
+                    "A text block must be included when using documents. Add a text block to messages.\(i).content and try again."
+                )
             }
         }
         if images > Self.maxImages {
-            return .validation(Self.modelSays + "messages: too many images: at most \(Self.maxImages) images may be provided. Found \(images).")
+            return .validation(
+                Self.modelSays
+                    + "messages: too many images: at most \(Self.maxImages) images may be provided. Found \(images).")
         }
         if documents > Self.maxDocuments {
             return .validation(
-                "The request contains \(documents) documents: you can include up to \(Self.maxDocuments) documents per request.")
+                "The request contains \(documents) documents: you can include up to \(Self.maxDocuments) documents per request."
+            )
         }
         if hasToolBlocks, toolConfig == nil {
             return .validation("The toolConfig field must be defined when using toolUse and toolResult content blocks.")
@@ -150,14 +161,17 @@ struct ConversationRules {
 
     private static func userOnly(_ kind: String, _ i: Int, _ j: Int) -> SimulatorError {
         .validation(
-            "The \(kind) block at messages.\(i).content.\(j) is not allowed: images and documents can only be included in user messages.")
+            "The \(kind) block at messages.\(i).content.\(j) is not allowed: images and documents can only be included in user messages."
+        )
     }
 
     private static func checkImage(_ image: JSONValue, at path: String) -> SimulatorError? {
         guard let bytes = image["source"]?["bytes"]?.stringValue else { return nil }
         let size = Base64.decodedLength(bytes)
         guard size <= maxImageBytes else {
-            return .validation(modelSays + "\(path).source.base64: image exceeds 3.75 MB maximum: \(size) bytes > \(maxImageBytes) bytes")
+            return .validation(
+                modelSays
+                    + "\(path).source.base64: image exceeds 3.75 MB maximum: \(size) bytes > \(maxImageBytes) bytes")
         }
         return nil
     }
@@ -166,7 +180,8 @@ struct ConversationRules {
         let name = document["name"]?.stringValue ?? ""
         guard isValidDocumentName(name) else {
             return .validation(
-                "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.")
+                "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character."
+            )
         }
         guard names.insert(name).inserted else {
             return .validation("Duplicate document name \"\(name)\": document names must be unique within a request.")
@@ -202,20 +217,24 @@ struct ConversationRules {
 
     private func checkToolPairing() -> SimulatorError? {
         for (i, message) in messages.enumerated() where message["role"]?.stringValue == "user" {
-            let results = (message["content"]?.arrayValue ?? []).compactMap { $0["toolResult"]?["toolUseId"]?.stringValue }
+            let results = (message["content"]?.arrayValue ?? []).compactMap {
+                $0["toolResult"]?["toolUseId"]?.stringValue
+            }
             let uses: [String] =
                 i > 0
                 ? (messages[i - 1]["content"]?.arrayValue ?? []).compactMap { $0["toolUse"]?["toolUseId"]?.stringValue }
                 : []
             if results.count > uses.count {
                 return .validation(
-                    "The number of toolResult blocks at messages.\(i).content exceeds the number of toolUse blocks of previous turn.")
+                    "The number of toolResult blocks at messages.\(i).content exceeds the number of toolUse blocks of previous turn."
+                )
             }
             let answered = Set(results)
             let missing = uses.filter { !answered.contains($0) }
             if !missing.isEmpty {
                 return .validation(
-                    "Expected toolResult blocks at messages.\(i).content for the following Ids: \(missing.joined(separator: ", "))")
+                    "Expected toolResult blocks at messages.\(i).content for the following Ids: \(missing.joined(separator: ", "))"
+                )
             }
         }
         return nil
@@ -241,7 +260,8 @@ struct ConversationRules {
                 return .validation(Self.modelSays + "tools: Tool names must be unique.")
             }
             guard let schema = spec["inputSchema"]?["json"], case .object = schema else {
-                return .validation(Self.modelSays + "tools.\(k).custom.input_schema: Input should be a valid dictionary")
+                return .validation(
+                    Self.modelSays + "tools.\(k).custom.input_schema: Input should be a valid dictionary")
             }
             guard schema["type"]?.stringValue == "object" else {
                 return .validation(Self.modelSays + "tools.\(k).custom.input_schema.type: Input should be 'object'")
@@ -270,14 +290,16 @@ struct ConversationRules {
     private func checkCachePoints() -> SimulatorError? {
         let ttls = cachePointTTLs
         if ttls.count > Self.maxCachePoints {
-            return .validation("A maximum of \(Self.maxCachePoints) blocks with cache_control may be provided. Found \(ttls.count).")
+            return .validation(
+                "A maximum of \(Self.maxCachePoints) blocks with cache_control may be provided. Found \(ttls.count).")
         }
         var seenShort = false
         for ttl in ttls {
             if ttl == "1h", seenShort {
                 return .validation(
                     Self.modelSays
-                        + "a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks are processed in the following order: `tools`, `system`, `messages`.")
+                        + "a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks are processed in the following order: `tools`, `system`, `messages`."
+                )
             }
             if ttl != "1h" { seenShort = true }
         }
@@ -305,7 +327,8 @@ struct ConversationRules {
                 return .validation(Self.modelSays + "messages.\(i).content.\(j).thinking.signature: Field required")
             }
             guard ReasoningSignature.isValid(signature, for: text) else {
-                return .validation(Self.modelSays + "messages.\(i).content.\(j): Invalid `signature` in `thinking` block")
+                return .validation(
+                    Self.modelSays + "messages.\(i).content.\(j): Invalid `signature` in `thinking` block")
             }
         }
         return nil

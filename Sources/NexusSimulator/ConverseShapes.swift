@@ -25,7 +25,8 @@ enum ConverseShapes {
                 ("format", .string(.oneOf(["png", "jpeg", "gif", "webp"]))),
                 (
                     "source",
-                    .structure(StructureShape("ImageSource", union: true, [("bytes", .blob), ("s3Location", s3Location)]))
+                    .structure(
+                        StructureShape("ImageSource", union: true, [("bytes", .blob), ("s3Location", s3Location)]))
                 ),
             ]))
 
@@ -48,13 +49,17 @@ enum ConverseShapes {
                                     "content",
                                     .list(
                                         .structure(
-                                            StructureShape("DocumentContentBlock", union: true, [("text", .string(.any))])
+                                            StructureShape(
+                                                "DocumentContentBlock", union: true, [("text", .string(.any))])
                                         ))
                                 ),
                             ]))
                 ),
                 ("context", .string(.any)),
-                ("citations", .structure(StructureShape("CitationsConfig", required: ["enabled"], [("enabled", .boolean)]))),
+                (
+                    "citations",
+                    .structure(StructureShape("CitationsConfig", required: ["enabled"], [("enabled", .boolean)]))
+                ),
             ]))
 
     static let video = Shape.unsupported(
@@ -225,7 +230,12 @@ enum ConverseShapes {
                 ("additionalModelRequestFields", .document),
                 ("promptVariables", .looseObject),
                 ("additionalModelResponseFieldPaths", .list(.string(StringRule(min: 1, max: 256)), min: 0, max: 10)),
-                ("requestMetadata", .map(key: StringRule(min: 1, max: 256, pattern: .requestMetadata), value: StringRule(max: 256, pattern: .requestMetadata), max: 16)),
+                (
+                    "requestMetadata",
+                    .map(
+                        key: StringRule(min: 1, max: 256, pattern: .requestMetadata),
+                        value: StringRule(max: 256, pattern: .requestMetadata), max: 16)
+                ),
                 (
                     "performanceConfig",
                     .structure(

@@ -9,16 +9,19 @@ enum ErrorCatalog {
         "not_found": SimulatorError(
             name: "ResourceNotFoundException", message: "The requested resource could not be found."),
         "model_timeout": SimulatorError(
-            name: "ModelTimeoutException", message: "Model has timed out in processing the request. Try your request again."),
+            name: "ModelTimeoutException",
+            message: "Model has timed out in processing the request. Try your request again."),
         "model_error": SimulatorError(
             name: "ModelErrorException",
             message: "The system encountered an unexpected error during processing. Try your request again."),
         "internal": SimulatorError(
-            name: "InternalServerException", message: "The server encountered an internal error while processing the request."),
+            name: "InternalServerException",
+            message: "The server encountered an internal error while processing the request."),
         "unavailable": SimulatorError(
             name: "ServiceUnavailableException", message: "Bedrock is unable to process your request."),
         "model_not_ready": SimulatorError(
-            name: "ModelNotReadyException", message: "Model is not ready for serving inference requests. Try again later."),
+            name: "ModelNotReadyException",
+            message: "Model is not ready for serving inference requests. Try again later."),
         "too_long": .inputTooLong,
         "model_stream_error": SimulatorError(
             name: "ModelStreamErrorException", message: "The model stream was interrupted. Try your request again."),
@@ -46,7 +49,9 @@ enum ErrorCatalog {
             "InternalServerException", "ModelStreamErrorException", "ValidationException", "ThrottlingException",
             "ServiceUnavailableException",
         ]
-        if streamable.contains(error.name) { return SimulatorError(name: error.name, message: error.message, status: 200) }
+        if streamable.contains(error.name) {
+            return SimulatorError(name: error.name, message: error.message, status: 200)
+        }
         return SimulatorError(
             name: "ModelStreamErrorException", message: "\(error.name): \(error.message)", status: 200)
     }

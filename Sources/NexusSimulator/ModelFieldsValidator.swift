@@ -29,7 +29,8 @@ struct ModelFieldsValidator {
         var betas: [String] = []
         if let value = object["anthropic_beta"] {
             guard case .array(let items) = value else {
-                return .malformed("#/anthropic_beta: expected type: JSONArray, found: \(ShapeValidator.javaTypeName(value))")
+                return .malformed(
+                    "#/anthropic_beta: expected type: JSONArray, found: \(ShapeValidator.javaTypeName(value))")
             }
             let accepted = options.betas(acceptedBy: model)
             for (index, item) in items.enumerated() {
@@ -51,7 +52,8 @@ struct ModelFieldsValidator {
         if let contextManagement = object["context_management"] {
             guard case .object = contextManagement else {
                 return .malformed(
-                    "#/context_management: expected type: JSONObject, found: \(ShapeValidator.javaTypeName(contextManagement))")
+                    "#/context_management: expected type: JSONObject, found: \(ShapeValidator.javaTypeName(contextManagement))"
+                )
             }
             guard betas.contains(Self.contextManagementBeta) else {
                 return .validation(ConversationRules.modelSays + "context_management: Extra inputs are not permitted")
@@ -65,14 +67,16 @@ struct ModelFieldsValidator {
 
     private func checkOutputConfig(_ value: JSONValue) -> SimulatorError? {
         guard case .object(let config) = value else {
-            return .malformed("#/output_config: expected type: JSONObject, found: \(ShapeValidator.javaTypeName(value))")
+            return .malformed(
+                "#/output_config: expected type: JSONObject, found: \(ShapeValidator.javaTypeName(value))")
         }
         for (key, _) in config where key != "effort" && key != "format" {
             return .malformed("#/output_config: extraneous key [\(key)] is not permitted")
         }
         if let effort = config["effort"] {
             guard let name = effort.stringValue, Self.efforts.contains(name) else {
-                return .malformed("#/output_config/effort: \(effort.stringValue ?? effort.jsonString) is not a valid enum value")
+                return .malformed(
+                    "#/output_config/effort: \(effort.stringValue ?? effort.jsonString) is not a valid enum value")
             }
         }
         return nil
@@ -84,7 +88,8 @@ struct ModelFieldsValidator {
         }
         guard let typeValue = thinking["type"] else { return .malformed("#/thinking: required key [type] not found") }
         guard let type = typeValue.stringValue, ["enabled", "disabled", "adaptive"].contains(type) else {
-            return .malformed("#/thinking/type: \(typeValue.stringValue ?? typeValue.jsonString) is not a valid enum value")
+            return .malformed(
+                "#/thinking/type: \(typeValue.stringValue ?? typeValue.jsonString) is not a valid enum value")
         }
         if type == "adaptive", options.enabledOnlyModels.contains(model) {
             return .malformed("#/thinking/type: adaptive is not a valid enum value")
@@ -96,43 +101,50 @@ struct ModelFieldsValidator {
         }
         if let display = thinking["display"] {
             guard let name = display.stringValue, ["summarized", "omitted"].contains(name) else {
-                return .malformed("#/thinking/display: \(display.stringValue ?? display.jsonString) is not a valid enum value")
+                return .malformed(
+                    "#/thinking/display: \(display.stringValue ?? display.jsonString) is not a valid enum value")
             }
         }
         guard type != "disabled" else { return nil }
         if type == "enabled" {
             if options.adaptiveOnlyModels.contains(model) {
                 return .validation(
-                    "thinking.type.enabled is not supported for this model. Use thinking.type.adaptive and output_config.effort to control thinking behavior.")
+                    "thinking.type.enabled is not supported for this model. Use thinking.type.adaptive and output_config.effort to control thinking behavior."
+                )
             }
             guard let budgetValue = thinking["budget_tokens"] else {
                 return .malformed("#/thinking: required key [budget_tokens] not found")
             }
             guard case .number = budgetValue, let budget = budgetValue.intValue else {
                 return .malformed(
-                    "#/thinking/budget_tokens: expected type: Integer, found: \(ShapeValidator.javaTypeName(budgetValue))")
+                    "#/thinking/budget_tokens: expected type: Integer, found: \(ShapeValidator.javaTypeName(budgetValue))"
+                )
             }
             if budget < Self.minimumThinkingBudget {
                 return .validation(
                     ConversationRules.modelSays
-                        + "thinking.enabled.budget_tokens: Input should be greater than or equal to \(Self.minimumThinkingBudget)")
+                        + "thinking.enabled.budget_tokens: Input should be greater than or equal to \(Self.minimumThinkingBudget)"
+                )
             }
             if let maxTokens, maxTokens <= budget {
                 return .validation(
                     ConversationRules.modelSays
-                        + "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size")
+                        + "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size"
+                )
             }
         }
         if let temperature, temperature != 1 {
             return .validation(
                 ConversationRules.modelSays
-                    + "`temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility")
+                    + "`temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility"
+            )
         }
         if topK {
             return .validation(ConversationRules.modelSays + "`top_k` is not supported when thinking is enabled.")
         }
         if toolChoice?["any"] != nil || toolChoice?["tool"] != nil {
-            return .validation(ConversationRules.modelSays + "Thinking may not be enabled when tool_choice forces tool use.")
+            return .validation(
+                ConversationRules.modelSays + "Thinking may not be enabled when tool_choice forces tool use.")
         }
         return nil
     }

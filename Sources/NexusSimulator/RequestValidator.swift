@@ -11,12 +11,14 @@ enum RequestValidator {
         let maxTokens = inference?["maxTokens"]?.intValue
         if let maxTokens, let limit = options.maxOutputTokens[model], maxTokens > limit {
             return .validation(
-                "The maximum tokens you requested exceeds the model limit of \(limit). Try again with a maximum tokens value that is lower than \(limit).")
+                "The maximum tokens you requested exceeds the model limit of \(limit). Try again with a maximum tokens value that is lower than \(limit)."
+            )
         }
         for path in body["additionalModelResponseFieldPaths"]?.arrayValue ?? [] {
             guard let pointer = path.stringValue, pointer.hasPrefix("/") else {
                 return .validation(
-                    "The additionalModelResponseFieldPaths field must contain valid JSON pointers (RFC 6901), such as /stop_sequence.")
+                    "The additionalModelResponseFieldPaths field must contain valid JSON pointers (RFC 6901), such as /stop_sequence."
+                )
             }
         }
         let fields = ModelFieldsValidator(

@@ -83,11 +83,13 @@ struct Pattern: Sendable {
         let rest = text.dropFirst(5)
         let bucket = rest.prefix { $0 != "/" }
         guard (3...63).contains(bucket.count) else { return false }
-        let edgesOK = bucket.first.map { $0.isLowercase || $0.isNumber } == true
+        let edgesOK =
+            bucket.first.map { $0.isLowercase || $0.isNumber } == true
             && bucket.last.map { $0.isLowercase || $0.isNumber } == true
-        return edgesOK && bucket.unicodeScalars.allSatisfy { s in
-            (s.value >= 0x61 && s.value <= 0x7A) || (s.value >= 0x30 && s.value <= 0x39) || s == "." || s == "-"
-        }
+        return edgesOK
+            && bucket.unicodeScalars.allSatisfy { s in
+                (s.value >= 0x61 && s.value <= 0x7A) || (s.value >= 0x30 && s.value <= 0x39) || s == "." || s == "-"
+            }
     }
     static let requestMetadata = Pattern.scalars("[a-zA-Z0-9\\s:_@$#=/+,-.]") { s in
         isASCIIAlphanumeric(s) || " \t\n\r\u{0B}\u{0C}:_@$#=/+,-.".unicodeScalars.contains(s)

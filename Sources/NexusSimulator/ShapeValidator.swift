@@ -127,7 +127,8 @@ struct ShapeValidator {
                 failurePointer = pointer
                 let found = setMembers.isEmpty ? "none" : setMembers.joined(separator: ", ")
                 throw .malformed(
-                    "\(pointer): exactly one member of \(structure.name) must be set, found \(setMembers.count) (\(found))")
+                    "\(pointer): exactly one member of \(structure.name) must be set, found \(setMembers.count) (\(found))"
+                )
             }
         }
         for (key, item) in object where !item.isNull {

@@ -132,6 +132,7 @@ final class SimulatorService: Sendable {
     static func jsonResponse(_ json: JSONValue) -> Response {
         var buffer = ByteBuffer()
         json.write(into: &buffer)
-        return Response(status: .ok, headers: headers(contentType: "application/json"), body: ResponseBody(byteBuffer: buffer))
+        return Response(
+            status: .ok, headers: headers(contentType: "application/json"), body: ResponseBody(byteBuffer: buffer))
     }
 }

@@ -54,7 +54,8 @@ struct StreamScript: Sendable {
             events.append(.contentBlockStop(index: index))
         }
         events.append(
-            .messageStop(stopReason: answer.stopReason, additionalModelResponseFields: answer.additionalModelResponseFields))
+            .messageStop(
+                stopReason: answer.stopReason, additionalModelResponseFields: answer.additionalModelResponseFields))
         events.append(.metadata(usage: ConverseUsage()))
         return events
     }

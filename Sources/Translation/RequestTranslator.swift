@@ -153,6 +153,8 @@ struct State {
     var notes: [String] = []
     var imageCount = 0
     var documentNames: Set<String> = []
+    /// Client tool names already valid upstream: kept as they are, so no rewritten name may take one.
+    var reservedToolNames: Set<String> = []
 
     init(profile: ModelProfile, options: TranslationOptions) {
         self.profile = profile
@@ -162,6 +164,12 @@ struct State {
     // MARK: Tools
 
     mutating func translateTools(_ request: MessagesRequest) throws(APIError) {
+        var names = request.tools.map(\.name)
+        for message in request.messages {
+            for case .toolUse(_, let name, _, _) in message.content { names.append(name) }
+        }
+        if case .tool(let name)? = request.toolChoice { names.append(name) }
+        reservedToolNames = Set(names.filter(Self.isValidToolName))
         for (i, tool) in request.tools.enumerated() {
             guard tool.isCustom, let schema = tool.inputSchema else {
                 let type = tool.type ?? "?"
@@ -183,17 +191,23 @@ struct State {
     /// answer's `tool_use` blocks carry the client's name again.
     mutating func converseToolName(_ name: String) -> String {
         if let mapped = toolNames[name] { return mapped }
-        let valid = !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy(Self.isToolNameByte)
-        if valid { return name }
+        if Self.isValidToolName(name) { return name }
         var sanitized = String(String.UnicodeScalarView(name.unicodeScalars.map { Self.isToolNameScalar($0) ? $0 : "_" }))
         if sanitized.isEmpty { sanitized = "tool" }
         if sanitized.utf8.count > 64 { sanitized = String(sanitized.prefix(55)) + "_" + Self.shortHash(name) }
         var candidate = sanitized
         var n = 2
-        while reverseToolNames[candidate] != nil { candidate = String(sanitized.prefix(60)) + "_\(n)"; n += 1 }
+        while reverseToolNames[candidate] != nil || reservedToolNames.contains(candidate) {
+            candidate = String(sanitized.prefix(60)) + "_\(n)"
+            n += 1
+        }
         toolNames[name] = candidate
         reverseToolNames[candidate] = name
         return candidate
+    }
+
+    static func isValidToolName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy(isToolNameByte)
     }
 
     static func isToolNameByte(_ b: UInt8) -> Bool {
@@ -233,7 +247,9 @@ struct State {
         var result: [ConverseSystemBlock] = []
         for block in system {
             if !block.text.isBlank { result.append(.text(block.text)) }
-            if let cc = block.cacheControl, !result.isEmpty { result.append(.cachePoint(ttl: cc.ttl)) }
+            if let cc = block.cacheControl, let last = result.last, case .text = last {
+                result.append(.cachePoint(ttl: cc.ttl))
+            }
         }
         return result
     }
@@ -273,12 +289,38 @@ struct State {
         guard first.role == "user" else {
             throw .invalid("messages: A conversation must start with a user message.")
         }
+        for i in result.indices where result[i].role == "user" {
+            result[i].content = Self.toolResultsFirst(result[i].content)
+        }
         // A final assistant turn is a prefill: upstream refuses trailing whitespace there.
         if result[result.count - 1].role == "assistant" {
             trimPrefill(&result[result.count - 1])
             if result[result.count - 1].content.isEmpty { result.removeLast() }
         }
         return result
+    }
+
+    /// Claude wants a user turn's toolResult blocks before anything else; a merged turn (a folded
+    /// `system` message between a toolUse turn and its results) would put text first. Moves the
+    /// results, each with its cache point, to the front and keeps the rest in order.
+    static func toolResultsFirst(_ content: [ConverseBlock]) -> [ConverseBlock] {
+        func isResult(_ block: ConverseBlock) -> Bool { if case .toolResult = block { true } else { false } }
+        guard let other = content.firstIndex(where: { !isResult($0) && !$0.isCachePoint }),
+            content[other...].contains(where: isResult)
+        else { return content }
+        var results: [ConverseBlock] = []
+        var others: [ConverseBlock] = []
+        var afterResult = false
+        for block in content {
+            if isResult(block) || (afterResult && block.isCachePoint) {
+                results.append(block)
+                afterResult = true
+            } else {
+                others.append(block)
+                afterResult = false
+            }
+        }
+        return results + others
     }
 
     func trimPrefill(_ message: inout ConverseMessage) {
@@ -433,7 +475,7 @@ struct State {
                 lastWasSpace = true
             }
         }
-        cleaned = String(cleaned.trimmingWhitespace.prefix(190))
+        cleaned = String(cleaned.prefix(190)).trimmingWhitespace
         if cleaned.isEmpty { cleaned = "document" }
         var name = cleaned
         var n = 2

@@ -66,7 +66,7 @@ public enum ResponseTranslator {
     /// Phrases with which Bedrock says the prompt does not fit the context window.
     static let tooLongPhrases = [
         "input is too long", "too many total text bytes", "prompt is too long", "context window", "too many input tokens",
-        "input length and `max_tokens` exceed context limit", "exceeds the maximum", "maximum context length",
+        "input length and `max_tokens` exceed context limit", "maximum context length",
     ]
 
     /// Maps a Bedrock error to the Anthropic error the client should see (status table in
@@ -75,6 +75,7 @@ public enum ResponseTranslator {
         let lower = e.message.lowercased()
         switch e.name {
         case "ValidationException":
+            if e.message.hasPrefix("prompt is too long") { return .invalid(e.message) }
             if tooLongPhrases.contains(where: lower.contains) {
                 return .invalid("prompt is too long: \(e.message)")
             }

@@ -31,6 +31,9 @@ public struct StreamTranslator: Sendable {
     var stopReason: String?
     var stopSequence: String?
     var outputCharacters = 0
+    /// Usage that arrived before `messageStop` (out of the usual order), used once the stop arrives.
+    var earlyUsage: Usage?
+    var sentMessageStart = false
 
     /// - Parameters:
     ///   - estimatedInputTokens: the input-token figure for `message_start` (the exact one follows in
@@ -50,7 +53,7 @@ public struct StreamTranslator: Sendable {
     public var isDone: Bool { phase == .done }
 
     /// True once `message_start` went out (the HTTP status is committed).
-    public var hasStarted: Bool { phase != .idle }
+    public var hasStarted: Bool { sentMessageStart }
 
     /// The final usage, once known (for logs and metrics).
     public private(set) var finalUsage: Usage?
@@ -81,11 +84,15 @@ public struct StreamTranslator: Sendable {
                 stopReason = mapped
                 stopSequence = ResponseTranslator.stopSequence(fields, stopReason: mapped)
                 phase = .stopped
+                if let usage = earlyUsage { end(usage: usage, into: &out) }
             } catch {
                 fail(error, into: &out)
             }
         case .metadata(let usage):
-            guard phase == .stopped else { return }  // usage before messageStop: wait for the stop
+            guard phase == .stopped else {
+                earlyUsage = ResponseTranslator.usage(usage)  // usage before messageStop: wait for the stop
+                return
+            }
             end(usage: ResponseTranslator.usage(usage), into: &out)
         case .unknown:
             break
@@ -119,6 +126,7 @@ public struct StreamTranslator: Sendable {
     mutating func start(into out: inout [StreamEvent]) {
         guard phase == .idle else { return }
         phase = .streaming
+        sentMessageStart = true
         out.append(.messageStart(id: messageID, model: model, usage: Usage(inputTokens: estimatedInputTokens, outputTokens: 1)))
         out.append(.ping)
     }

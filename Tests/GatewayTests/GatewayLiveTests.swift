@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Gateway
 import HTTPTypes
 import NexusJSON
@@ -250,6 +252,52 @@ struct GatewayLiveTests {
             let (status, body) = try await stack.get("/v1/nothing")
             #expect(status == 404)
             #expect(try JSONValue.parse(body)["error"]?["type"] == "not_found_error")
+        }
+    }
+
+    @Test func metricsCountRequestsAndTokens() async throws {
+        try await withLiveStack { stack in
+            _ = try await stack.post("/v1/messages", json: messagesBody("count me"))
+            _ = try await stack.post("/v1/messages", json: messagesBody("sim:long:3", stream: true))
+            let (status, body) = try await stack.get("/metrics")
+            #expect(status == 200)
+            #expect(body.contains(#"nexus_requests_total{model="claude-sonnet-4-6",status="200",stream="false"} 1"#), "\(body)")
+            #expect(body.contains(#"nexus_requests_total{model="claude-sonnet-4-6",status="200",stream="true"} 1"#))
+            #expect(body.contains("nexus_tokens_total{"))
+            #expect(body.contains("nexus_first_byte_seconds_bucket"))
+            #expect(body.contains("nexus_streams_in_flight"))
+        }
+    }
+
+    @Test func concurrencyLimitAnswers429AtOnce() async throws {
+        try await withLiveStack(configure: { $0.maxConcurrentRequests = 1 }) { stack in
+            // The test client speaks over one connection; use separate ones to run in parallel.
+            let port = try #require(stack.client.port)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            func post(_ body: String) async throws -> (Int, String) {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
+                request.method = .POST
+                request.headers.add(name: "content-type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: body))
+                let response = try await http.execute(request, timeout: .seconds(30))
+                return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            }
+            do {
+                async let slow = post(messagesBody("sim:stream_silent:2", stream: true))
+                try await Task.sleep(for: .milliseconds(700))
+                let refused = try await post(messagesBody("x"))
+                #expect(refused.0 == 429)
+                #expect(refused.1.contains("concurrent"))
+                let first = try await slow
+                #expect(first.0 == 200)
+                #expect(first.1.contains("message_stop"))
+                let after = try await post(messagesBody("x"))
+                #expect(after.0 == 200)
+            } catch {
+                try await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
         }
     }
 }

@@ -9,9 +9,10 @@ struct InternalsTests {
         #expect(Marker.scan("hello sim:echo there") == [Marker(name: "echo", argument: nil)])
         #expect(Marker.scan("(sim:long:20).") == [Marker(name: "long", argument: "20")])
         #expect(Marker.scan("notsim:echo xsim:tool") == [])
-        #expect(Marker.scan("sim:throttle:2 sim:bash:ls -la  | wc -l \n") == [
-            Marker(name: "throttle", argument: "2"), Marker(name: "bash", argument: "ls -la  | wc -l"),
-        ])
+        #expect(
+            Marker.scan("sim:throttle:2 sim:bash:ls -la  | wc -l \n") == [
+                Marker(name: "throttle", argument: "2"), Marker(name: "bash", argument: "ls -la  | wc -l"),
+            ])
         #expect(Marker.scan("sim: sim:") == [])
     }
 

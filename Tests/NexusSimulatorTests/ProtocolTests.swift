@@ -55,7 +55,9 @@ struct ProtocolTests {
             }
         }
         try await Sim.with(SimulatorOptions(validate: false)) { client throws in
-            for body: JSONValue in [[], "text", ["messages": [1, .null]], ["messages": [["role": "user", "content": 3]]]] {
+            for body: JSONValue in [
+                [], "text", ["messages": [1, .null]], ["messages": [["role": "user", "content": 3]]],
+            ] {
                 let response = try await Sim.post(client, body: body)
                 #expect(response.status == 200)
             }

@@ -68,7 +68,9 @@ struct ScenarioTests {
                 ],
                 "required": ["path", "count", "ratio", "force", "tags", "mode", "options"],
             ]
-            let toolConfig: JSONValue = ["tools": [["toolSpec": ["name": "read_file", "inputSchema": ["json": schema]]]]]
+            let toolConfig: JSONValue = [
+                "tools": [["toolSpec": ["name": "read_file", "inputSchema": ["json": schema]]]]
+            ]
             let response = try await Sim.post(client, body: Sim.ask("sim:tool", extra: [("toolConfig", toolConfig)]))
             #expect(response.stopReason == "tool_use")
             let toolUse = response.json?["output"]?["message"]?["content"]?.arrayValue?.first?["toolUse"]
@@ -98,7 +100,9 @@ struct ScenarioTests {
                     ["role": "assistant", "content": [["toolUse": toolUse]]],
                     [
                         "role": "user",
-                        "content": [["toolResult": ["toolUseId": .string(id), "content": [["text": "file1\nfile2\n"]]]]],
+                        "content": [
+                            ["toolResult": ["toolUseId": .string(id), "content": [["text": "file1\nfile2\n"]]]]
+                        ],
                     ],
                 ], extra: [("toolConfig", Sim.bashTool)])
             let second = try await Sim.post(client, body: followUp)
@@ -208,7 +212,10 @@ struct ScenarioTests {
                 messages: [
                     Sim.user("sim:long:7"),
                     ["role": "assistant", "content": [["toolUse": toolUse]]],
-                    ["role": "user", "content": [["toolResult": ["toolUseId": "tooluse_1", "content": [["text": "ok"]]]]]],
+                    [
+                        "role": "user",
+                        "content": [["toolResult": ["toolUseId": "tooluse_1", "content": [["text": "ok"]]]]],
+                    ],
                 ], extra: [("toolConfig", Sim.bashTool)])
             let response = try await Sim.post(client, body: body)
             #expect(response.text.split(separator: " ").count == 7)
@@ -217,7 +224,10 @@ struct ScenarioTests {
 
     @Test func promptCacheWritesThenReads() async throws {
         try await Sim.with { client throws in
-            let system: JSONValue = [["text": .string(String(repeating: "You are helpful. ", count: 100))], ["cachePoint": ["type": "default"]]]
+            let system: JSONValue = [
+                ["text": .string(String(repeating: "You are helpful. ", count: 100))],
+                ["cachePoint": ["type": "default"]],
+            ]
             let body = Sim.ask("hello", extra: [("system", system)])
             let first = try await Sim.post(client, body: body).json?["usage"]
             let written = first?["cacheWriteInputTokens"]?.intValue ?? 0

@@ -46,7 +46,8 @@ enum Sim {
 
     /// Runs `test` against an in-process simulator.
     static func with<Value: Sendable>(
-        _ options: SimulatorOptions = SimulatorOptions(), _ test: @Sendable (any TestClientProtocol) async throws -> Value
+        _ options: SimulatorOptions = SimulatorOptions(),
+        _ test: @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         try await app(options).test(.router) { client in try await test(client) }
     }

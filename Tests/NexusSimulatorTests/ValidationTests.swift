@@ -21,7 +21,8 @@ struct ValidationTests {
     }
 
     static func expectAccepted(
-        _ body: JSONValue, options: SimulatorOptions = SimulatorOptions(), sourceLocation: SourceLocation = #_sourceLocation
+        _ body: JSONValue, options: SimulatorOptions = SimulatorOptions(),
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         try await Sim.with(options) { client throws in
             let response = try await Sim.post(client, body: body)
@@ -49,7 +50,9 @@ struct ValidationTests {
     }
 
     @Test func extraneousNestedKey() async throws {
-        let body = Sim.body(messages: [["role": "user", "content": [["text": "hi", "cache_control": ["type": "ephemeral"]]]]])
+        let body = Sim.body(messages: [
+            ["role": "user", "content": [["text": "hi", "cache_control": ["type": "ephemeral"]]]]
+        ])
         try await Self.expectRejected(
             body,
             "Malformed input request: extraneous key [cache_control] is not permitted, please reformat your input and try again."
@@ -59,7 +62,8 @@ struct ValidationTests {
     @Test func modelIdIsNotABodyMember() async throws {
         try await Self.expectRejected(
             Sim.ask("hi", extra: [("modelId", "claude-sonnet-4.6")]),
-            "Malformed input request: extraneous key [modelId] is not permitted, please reformat your input and try again.")
+            "Malformed input request: extraneous key [modelId] is not permitted, please reformat your input and try again."
+        )
     }
 
     @Test func missingRequiredMembers() async throws {
@@ -74,7 +78,9 @@ struct ValidationTests {
     }
 
     @Test func unionsNeedExactlyOneMember() async throws {
-        let two = Sim.body(messages: [["role": "user", "content": [["text": "hi", "cachePoint": ["type": "default"]]]]])
+        let two = Sim.body(messages: [
+            ["role": "user", "content": [["text": "hi", "cachePoint": ["type": "default"]]]]
+        ])
         try await Self.expectRejected(
             two,
             "Malformed input request: #/messages/0/content/0: exactly one member of ContentBlock must be set, found 2 (text, cachePoint), please reformat your input and try again."
@@ -112,7 +118,12 @@ struct ValidationTests {
             "2 validation errors detected: Value 'ephemeral' at 'messages.1.member.content.2.member.cachePoint.type' failed to satisfy constraint: Member must satisfy enum value set: [default]; Value '2h' at 'messages.1.member.content.2.member.cachePoint.ttl' failed to satisfy constraint: Member must satisfy enum value set: [5m, 1h]"
         )
         let document = Sim.body(messages: [
-            ["role": "user", "content": [["document": ["format": "rtf", "name": "doc", "source": ["text": "x"]]], ["text": "read"]]]
+            [
+                "role": "user",
+                "content": [
+                    ["document": ["format": "rtf", "name": "doc", "source": ["text": "x"]]], ["text": "read"],
+                ],
+            ]
         ])
         try await Self.expectRejected(
             document,
@@ -125,7 +136,8 @@ struct ValidationTests {
         config["toolChoice"] = ["none": [:]]
         try await Self.expectRejected(
             Sim.ask("hi", extra: [("toolConfig", .object(config))]),
-            "Malformed input request: extraneous key [none] is not permitted, please reformat your input and try again.")
+            "Malformed input request: extraneous key [none] is not permitted, please reformat your input and try again."
+        )
     }
 
     @Test func toolNamesAndIDs() async throws {
@@ -137,7 +149,9 @@ struct ValidationTests {
             "1 validation error detected: Value 'read file' at 'toolConfig.tools.1.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+"
         )
         let long = String(repeating: "a", count: 65)
-        let longName: JSONValue = ["tools": [["toolSpec": ["name": .string(long), "inputSchema": ["json": ["type": "object"]]]]]]
+        let longName: JSONValue = [
+            "tools": [["toolSpec": ["name": .string(long), "inputSchema": ["json": ["type": "object"]]]]]
+        ]
         try await Self.expectRejected(
             Sim.ask("hi", extra: [("toolConfig", longName)]),
             "1 validation error detected: Value '\(long)' at 'toolConfig.tools.1.member.toolSpec.name' failed to satisfy constraint: Member must have length less than or equal to 64"
@@ -166,7 +180,10 @@ struct ValidationTests {
 
     @Test func invalidBase64() async throws {
         let body = Sim.body(messages: [
-            ["role": "user", "content": [["image": ["format": "png", "source": ["bytes": "not base64!"]]], ["text": "?"]]]
+            [
+                "role": "user",
+                "content": [["image": ["format": "png", "source": ["bytes": "not base64!"]]], ["text": "?"]],
+            ]
         ])
         try await Self.expectRejected(
             body,
@@ -179,10 +196,12 @@ struct ValidationTests {
     @Test func mustStartWithUser() async throws {
         try await Self.expectRejected(
             Sim.body(messages: [Sim.assistant("hi"), Sim.user("hello")]),
-            "A conversation must start with a user message. Try again with a conversation that starts with a user message.")
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message."
+        )
         try await Self.expectRejected(
             Sim.body(messages: []),
-            "A conversation must start with a user message. Try again with a conversation that starts with a user message.")
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message."
+        )
     }
 
     @Test func mustAlternate() async throws {
@@ -194,7 +213,9 @@ struct ValidationTests {
 
     @Test func blankText() async throws {
         try await Self.expectRejected(
-            Sim.body(messages: [Sim.user("hi"), Sim.assistant("ok"), ["role": "user", "content": [["text": "x"], ["text": " \n "]]]]),
+            Sim.body(messages: [
+                Sim.user("hi"), Sim.assistant("ok"), ["role": "user", "content": [["text": "x"], ["text": " \n "]]],
+            ]),
             "The text field in the ContentBlock object at messages.2.content.1 is blank. Add text to the text field, and try again."
         )
         try await Self.expectRejected(
@@ -213,7 +234,8 @@ struct ValidationTests {
     @Test func finalAssistantTrailingWhitespace() async throws {
         try await Self.expectRejected(
             Sim.body(messages: [Sim.user("hi"), Sim.assistant("Sure, ")]),
-            "The model returned the following errors: messages: final assistant content cannot end with trailing whitespace")
+            "The model returned the following errors: messages: final assistant content cannot end with trailing whitespace"
+        )
         try await Self.expectAccepted(Sim.body(messages: [Sim.user("hi"), Sim.assistant("Sure,")]))
     }
 
@@ -237,15 +259,18 @@ struct ValidationTests {
             "Expected toolResult blocks at messages.2.content for the following Ids: tooluse_c")
         try await Self.expectRejected(
             Self.toolTurn([
-                ["toolUseId": "tooluse_a", "content": [["text": "ok"]]], ["toolUseId": "tooluse_z", "content": [["text": "?"]]],
+                ["toolUseId": "tooluse_a", "content": [["text": "ok"]]],
+                ["toolUseId": "tooluse_z", "content": [["text": "?"]]],
             ]),
-            "The number of toolResult blocks at messages.2.content exceeds the number of toolUse blocks of previous turn.")
+            "The number of toolResult blocks at messages.2.content exceeds the number of toolUse blocks of previous turn."
+        )
     }
 
     @Test func emptyErrorToolResult() async throws {
         try await Self.expectRejected(
             Self.toolTurn([["toolUseId": "tooluse_a", "content": [], "status": "error"]]),
-            "The toolResult block at messages.2.content.0 is empty: a toolResult cannot be empty when status value is error.")
+            "The toolResult block at messages.2.content.0 is empty: a toolResult cannot be empty when status value is error."
+        )
         try await Self.expectAccepted(Self.toolTurn([["toolUseId": "tooluse_a", "content": []]]))
     }
 
@@ -253,14 +278,17 @@ struct ValidationTests {
         let point: JSONValue = ["cachePoint": ["type": "default"]]
         let system: JSONValue = [["text": "a"], point, ["text": "b"], point, ["text": "c"], point]
         let body = Sim.body(
-            messages: [["role": "user", "content": [["text": "x"], point, ["text": "y"], point]]], extra: [("system", system)])
+            messages: [["role": "user", "content": [["text": "x"], point, ["text": "y"], point]]],
+            extra: [("system", system)])
         try await Self.expectRejected(body, "A maximum of 4 blocks with cache_control may be provided. Found 5.")
     }
 
     @Test func cacheTTLsMustNotIncrease() async throws {
         let system: JSONValue = [["text": "a"], ["cachePoint": ["type": "default"]]]
         let body = Sim.body(
-            messages: [["role": "user", "content": [["text": "x"], ["cachePoint": ["type": "default", "ttl": "1h"]]]]],
+            messages: [
+                ["role": "user", "content": [["text": "x"], ["cachePoint": ["type": "default", "ttl": "1h"]]]]
+            ],
             extra: [("system", system)])
         try await Self.expectRejected(
             body,
@@ -269,8 +297,12 @@ struct ValidationTests {
     }
 
     @Test func documents() async throws {
-        func ask(_ blocks: [JSONValue]) -> JSONValue { Sim.body(messages: [["role": "user", "content": .array(blocks)]]) }
-        func doc(_ name: String) -> JSONValue { ["document": ["format": "txt", "name": .string(name), "source": ["text": "body"]]] }
+        func ask(_ blocks: [JSONValue]) -> JSONValue {
+            Sim.body(messages: [["role": "user", "content": .array(blocks)]])
+        }
+        func doc(_ name: String) -> JSONValue {
+            ["document": ["format": "txt", "name": .string(name), "source": ["text": "body"]]]
+        }
         try await Self.expectAccepted(ask([doc("Report (v2) [final]"), doc("notes_1"), ["text": "summarize"]]))
         try await Self.expectRejected(
             ask([doc("report.txt"), ["text": "summarize"]]),
@@ -303,14 +335,17 @@ struct ValidationTests {
         try await Sim.with { client throws in
             let first = try await Sim.post(client, body: Sim.ask("sim:thinking"))
             let content = try #require(first.json?["output"]?["message"]?["content"])
-            let good = Sim.body(messages: [Sim.user("sim:thinking"), ["role": "assistant", "content": content], Sim.user("more")])
+            let good = Sim.body(messages: [
+                Sim.user("sim:thinking"), ["role": "assistant", "content": content], Sim.user("more"),
+            ])
             #expect(try await Sim.post(client, body: good).status == 200)
 
             var blocks = content.arrayValue ?? []
             blocks[0] = [
                 "reasoningContent": [
                     "reasoningText": [
-                        "text": "edited", "signature": blocks[0]["reasoningContent"]?["reasoningText"]?["signature"] ?? "",
+                        "text": "edited",
+                        "signature": blocks[0]["reasoningContent"]?["reasoningText"]?["signature"] ?? "",
                     ]
                 ]
             ]
@@ -321,7 +356,8 @@ struct ValidationTests {
             #expect(response.status == 400)
             #expect(
                 response.message
-                    == "The model returned the following errors: messages.1.content.0: Invalid `signature` in `thinking` block")
+                    == "The model returned the following errors: messages.1.content.0: Invalid `signature` in `thinking` block"
+            )
         }
     }
 
@@ -330,7 +366,8 @@ struct ValidationTests {
     @Test func unknownModelField() async throws {
         try await Self.expectRejected(
             Sim.ask("hi", extra: [("additionalModelRequestFields", ["foo": 1])]),
-            "Malformed input request: #: extraneous key [foo] is not permitted, please reformat your input and try again.")
+            "Malformed input request: #: extraneous key [foo] is not permitted, please reformat your input and try again."
+        )
     }
 
     @Test func thinkingBudgetBelowMaxTokens() async throws {
@@ -363,7 +400,8 @@ struct ValidationTests {
                 ("additionalModelRequestFields", ["thinking": ["type": "adaptive"]]),
             ])
         try await Self.expectRejected(
-            body, "The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use.")
+            body,
+            "The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use.")
     }
 
     @Test func adaptiveOnlyModels() async throws {
@@ -381,7 +419,12 @@ struct ValidationTests {
         try await Self.expectAccepted(body, options: options)
         let adaptive = Sim.ask(
             "hi",
-            extra: [("additionalModelRequestFields", ["thinking": ["type": "adaptive"], "output_config": ["effort": "high"]])])
+            extra: [
+                (
+                    "additionalModelRequestFields",
+                    ["thinking": ["type": "adaptive"], "output_config": ["effort": "high"]]
+                )
+            ])
         try await Sim.with(options) { client throws in
             let response = try await Sim.post(client, model: "claude-opus-4.6", body: adaptive)
             #expect(response.status == 200)
@@ -402,10 +445,12 @@ struct ValidationTests {
             model: haiku)
         try await Self.expectAccepted(effort)
         let display = Sim.ask(
-            "hi", extra: [("additionalModelRequestFields", ["thinking": ["type": "adaptive", "display": "summarized"]])])
+            "hi",
+            extra: [("additionalModelRequestFields", ["thinking": ["type": "adaptive", "display": "summarized"]])])
         try await Self.expectRejected(
             display,
-            "Malformed input request: #/thinking: extraneous key [display] is not permitted, please reformat your input and try again.")
+            "Malformed input request: #/thinking: extraneous key [display] is not permitted, please reformat your input and try again."
+        )
         try await Self.expectAccepted(display, options: SimulatorOptions(thinkingDisplayModels: [Sim.model]))
     }
 

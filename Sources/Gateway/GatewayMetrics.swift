@@ -1,0 +1,102 @@
+import AnthropicAPI
+import Metrics
+import Prometheus
+import Synchronization
+
+/// The gateway's Prometheus metrics, served at `GET /metrics`.
+///
+/// Metrics go through swift-metrics with a factory owned by this gateway (not the global
+/// `MetricsSystem`), so several gateways in one process (tests) keep separate figures.
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    let streams: Meter
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30),
+            .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+        ]
+        self.factory = factory
+        streams = Meter(label: "nexus_streams_in_flight", factory: factory)
+    }
+
+    /// One finished request.
+    func request(
+        model: String, status: Int, stream: Bool, firstByte: Duration?, total: Duration, usage: Usage?, retries: Int
+    ) {
+        let dims = [("model", model), ("status", String(status)), ("stream", String(stream))]
+        Counter(label: "nexus_requests_total", dimensions: dims, factory: factory).increment()
+        Timer(label: "nexus_request_duration_seconds", dimensions: [("stream", String(stream))], factory: factory)
+            .recordNanoseconds(total.nanoseconds)
+        if let firstByte {
+            Timer(label: "nexus_first_byte_seconds", dimensions: [("stream", String(stream))], factory: factory)
+                .recordNanoseconds(firstByte.nanoseconds)
+        }
+        if retries > 0 {
+            Counter(label: "nexus_upstream_retries_total", dimensions: [("model", model)], factory: factory).increment(by: retries)
+        }
+        if let usage {
+            for (kind, n) in [
+                ("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadInputTokens),
+                ("cache_write", usage.cacheCreationInputTokens),
+            ] where n > 0 {
+                Counter(label: "nexus_tokens_total", dimensions: [("model", model), ("kind", kind)], factory: factory)
+                    .increment(by: n)
+            }
+        }
+    }
+
+    /// An upstream failure, by Anthropic error type.
+    func upstreamError(_ error: APIError) {
+        Counter(label: "nexus_upstream_errors_total", dimensions: [("type", error.kind.rawValue)], factory: factory).increment()
+    }
+
+    func streamStarted() { streams.increment() }
+    func streamEnded() { streams.decrement() }
+
+    /// The Prometheus text exposition.
+    public func render() -> [UInt8] {
+        var out: [UInt8] = []
+        registry.emit(into: &out)
+        return out
+    }
+}
+
+/// Caps how many requests are served at once; a full gateway answers 429 at once rather than
+/// queueing without bound.
+final class ConcurrencyLimiter: Sendable {
+    let limit: Int
+    private let inFlight = Mutex(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// A lease while under the limit. The slot is freed when the lease is released or dropped,
+    /// so a streaming body that captures it holds the slot until the stream ends.
+    func acquire() -> Lease? {
+        let ok = inFlight.withLock { n in
+            guard n < limit else { return false }
+            n += 1
+            return true
+        }
+        return ok ? Lease(self) : nil
+    }
+
+    fileprivate func release() { inFlight.withLock { $0 -= 1 } }
+
+    final class Lease: Sendable {
+        let limiter: ConcurrencyLimiter
+        fileprivate init(_ limiter: ConcurrencyLimiter) { self.limiter = limiter }
+        deinit { limiter.release() }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}
