@@ -300,4 +300,43 @@ struct GatewayLiveTests {
             try await http.shutdown()
         }
     }
+
+    @Test func thirtyTwoConcurrentLongStreamsAreAllByteCorrect() async throws {
+        try await withLiveStack { stack in
+            let port = try #require(stack.client.port)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                let words = 300
+                let results = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                    for i in 0..<32 {
+                        group.addTask {
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
+                            request.method = .POST
+                            request.headers.add(name: "content-type", value: "application/json")
+                            request.body = .bytes(ByteBuffer(string: messagesBody("sim:long:\(words) stream \(i)", stream: true)))
+                            let response = try await http.execute(request, timeout: .seconds(60))
+                            return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 8 << 20)))
+                        }
+                    }
+                    var all: [(Int, String)] = []
+                    for try await r in group { all.append(r) }
+                    return all
+                }
+                #expect(results.count == 32)
+                for (status, body) in results {
+                    #expect(status == 200)
+                    let events = sseEvents(body).filter { $0.event != "ping" }
+                    #expect(events.map(\.event).first == "message_start")
+                    #expect(events.map(\.event).suffix(3) == ["content_block_stop", "message_delta", "message_stop"])
+                    let text = events.compactMap { $0.data["delta"]?["text"]?.stringValue }.joined()
+                    #expect(text.split(separator: " ").count == words)
+                    #expect(events.filter { $0.event == "content_block_delta" }.allSatisfy { $0.data["index"] == 0 })
+                }
+            } catch {
+                try await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+        }
+    }
 }
