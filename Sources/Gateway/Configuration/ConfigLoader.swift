@@ -61,6 +61,14 @@ public enum ConfigLoader {
         if let v = env["NEXUS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"], !v.isEmpty { config.caBundle = v }
 
         // 3. The flags.
+        for (name, value) in [
+            ("connect-timeout", flags.connectTimeout), ("first-byte-timeout", flags.firstByteTimeout),
+            ("idle-timeout", flags.idleTimeout), ("total-timeout", flags.totalTimeout), ("shutdown-grace", flags.shutdownGrace),
+        ] {
+            if let value, !(value.isFinite && value >= 0 && value < 1e9) {
+                throw ConfigError(path: "command line", key: name, message: "\(value) is not a number of seconds")
+            }
+        }
         if let v = flags.host { config.host = v }
         if let v = flags.port { config.port = v }
         if let v = flags.endpoint { config.endpoint = v }
@@ -194,8 +202,8 @@ public enum ConfigLoader {
 
         func seconds() throws(ConfigError) -> Duration {
             switch entry.value {
-            case .integer(let i) where i >= 0: return .seconds(i)
-            case .float(let d) where d >= 0: return .milliseconds(Int64(d * 1000))
+            case .integer(let i) where i >= 0 && i < 1_000_000_000: return .seconds(i)
+            case .float(let d) where d >= 0 && d < 1e9: return .milliseconds(Int64(d * 1000))
             default: throw error("expected a number of seconds, found \(entry.value.typeName)")
             }
         }
