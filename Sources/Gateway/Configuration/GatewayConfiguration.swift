@@ -1,3 +1,4 @@
+import Foundation
 import Translation
 
 /// Everything the gateway needs to run, already merged from defaults, environment and flags.
@@ -142,12 +143,7 @@ public struct GatewayConfiguration: Sendable {
 }
 
 extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
-        while let l = s.last, l.isWhitespace { s = s.dropLast() }
-        return String(s)
-    }
+    var trimmingWhitespace: String { trimmingCharacters(in: .whitespacesAndNewlines) }
 
     /// `%40` → `@` in proxy credentials; the text itself when it is not valid percent-encoding.
     var removingPercentEncodingIfPossible: String {
