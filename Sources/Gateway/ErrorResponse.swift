@@ -26,6 +26,8 @@ extension HTTPField.Name {
     static let amznErrorType = Self("x-amzn-ErrorType")!
     static let amznRetryAfter = Self("x-amzn-retry-after")!
     static let tokenCountSource = Self("x-nexus-token-count")!
+    /// How many times the upstream call was retried for this answer.
+    static let nexusRetries = Self("x-nexus-retries")!
 }
 
 /// Random ids in Anthropic's style (`msg_01…`, `req_01…`): a prefix and 24 base-62 characters.

@@ -64,6 +64,9 @@ public struct Gateway: Sendable {
             buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw tooLarge()
+        } catch is NIOTooManyBytesError {
+            // A body without content-length (chunked) that grows past the limit.
+            throw tooLarge()
         } catch {
             throw APIError.invalid("Could not read the request body: \(error)")
         }
@@ -89,6 +92,23 @@ public struct Gateway: Sendable {
         return .now() + .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
+    /// The deadline of one upstream attempt for the response head: the first-byte timeout, but
+    /// never past the request's total timeout (counted from `started`).
+    func attemptDeadline(started: ContinuousClock.Instant) -> NIODeadline {
+        let remaining = configuration.totalTimeout - (ContinuousClock.now - started)
+        return deadline(max(.zero, min(configuration.firstByteTimeout, remaining)))
+    }
+
+    /// The error for a 200 that is not what the operation answers, naming its content type (a
+    /// proxy's HTML page, say): nothing a Converse client can read.
+    static func unreadableAnswer(contentType type: String, expected: String) -> APIError {
+        let shown = type.count > 100 ? String(type.prefix(100)) + "…" : type
+        return APIError(
+            .api,
+            "AI Nexus answered with content-type \(shown) instead of \(expected); is a proxy or login page in the way?",
+            status: 502)
+    }
+
     // MARK: /v1/messages
 
     public func messages(_ request: Request, context: some RequestContext) async -> Response {
@@ -96,6 +116,7 @@ public struct Gateway: Sendable {
         let started = ContinuousClock.now
         var model = "unknown"
         var isStream = false
+        let record = RequestRecord()
         do throws(APIError) {
             try authorize(request)
             guard let lease = limiter.acquire() else {
@@ -112,6 +133,7 @@ public struct Gateway: Sendable {
             log[metadataKey: "request.id"] = .string(requestID)
             let request = parsed
             return try await withBetaFallback(request, profile: profile, betas: betas, logger: log) { translated async throws(APIError) in
+                record.modelSent = translated.profile.nexusID
                 log.debug(
                     "translated request",
                     metadata: [
@@ -121,27 +143,52 @@ public struct Gateway: Sendable {
                         "betas.dropped": .string(translated.droppedBetas.joined(separator: ",")),
                         "notes": .string(translated.notes.joined(separator: "; ")),
                     ])
+                for note in translated.notes where note.hasPrefix("dropped server tool") {
+                    log.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
+                }
                 if configuration.logBodies {
                     log.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
                 }
                 if request.stream {
-                    return try await stream(request, translated, requestID: requestID, logger: log, started: started, lease: lease)
+                    return try await stream(
+                        request, translated, requestID: requestID, logger: log, started: started, lease: lease, record: record)
                 }
-                return try await complete(request, translated, requestID: requestID, logger: log, started: started)
+                return try await complete(request, translated, requestID: requestID, logger: log, started: started, record: record)
             }
         } catch {
-            logger.info(
-                "request failed",
-                metadata: [
-                    "request.id": .string(requestID), "model.asked": .string(model), "stream": .stringConvertible(isStream),
-                    "status": .stringConvertible(error.status), "error.type": .string(error.kind.rawValue),
-                    "error": .string(error.message),
-                ])
+            let total = ContinuousClock.now - started
+            var line = Self.requestLine(
+                requestID: requestID, asked: model, sent: record.modelSent, stream: isStream, status: error.status,
+                upstreamStatus: record.upstreamStatus, retries: record.retries, firstByte: total, total: total, usage: nil)
+            line["error.type"] = .string(error.kind.rawValue)
+            line["error"] = .string(error.message)
+            logger.info("request failed", metadata: line)
             metrics.request(
-                model: model, status: error.status, stream: isStream, firstByte: nil, total: .now - started, usage: nil, retries: 0)
+                model: model, status: error.status, stream: isStream, firstByte: nil, total: total, usage: nil,
+                retries: record.retries)
             if [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) { metrics.upstreamError(error) }
-            return error.response(requestID: requestID)
+            var response = error.response(requestID: requestID)
+            response.headers[.nexusRetries] = String(record.retries)
+            return response
         }
+    }
+
+    /// The fields of the one log line each `/v1/messages` request ends with ("request done" or
+    /// "request failed"): the same keys for every request, so logs can be queried by them.
+    static func requestLine(
+        requestID: String, asked: String, sent: String, stream: Bool, status: Int, upstreamStatus: Int, retries: Int,
+        firstByte: Duration, total: Duration, usage: Usage?
+    ) -> Logger.Metadata {
+        [
+            "request.id": .string(requestID), "model.asked": .string(asked), "model.sent": .string(sent),
+            "stream": .stringConvertible(stream), "status": .stringConvertible(status),
+            "upstream.status": .stringConvertible(upstreamStatus), "retries": .stringConvertible(retries),
+            "latency.first_byte_ms": .stringConvertible(firstByte.milliseconds),
+            "latency.ms": .stringConvertible(total.milliseconds),
+            "tokens.in": .stringConvertible(usage?.inputTokens ?? 0), "tokens.out": .stringConvertible(usage?.outputTokens ?? 0),
+            "tokens.cache_read": .stringConvertible(usage?.cacheReadInputTokens ?? 0),
+            "tokens.cache_write": .stringConvertible(usage?.cacheCreationInputTokens ?? 0),
+        ]
     }
 
     /// Translates and runs `operation`; when AI Nexus still answers "invalid beta flag", drops
@@ -177,8 +224,9 @@ public struct Gateway: Sendable {
         return buffer
     }
 
-    func retryLogger(_ log: Logger) -> (APIError, Int, Duration) -> Void {
+    func retryLogger(_ log: Logger, record: RequestRecord) -> (APIError, Int, Duration) -> Void {
         { error, attempt, wait in
+            record.retries = attempt
             log.warning(
                 "retrying upstream",
                 metadata: ["attempt": .stringConvertible(attempt), "reason": .string(error.description), "wait": .stringConvertible(wait)])
@@ -186,12 +234,15 @@ public struct Gateway: Sendable {
     }
 
     func complete(
-        _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant
+        _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant,
+        record: RequestRecord
     ) async throws(APIError) -> Response {
         let payload = body(translated.converse)
-        let (buffer, retries) = try await retryPolicy.run(onRetry: retryLogger(logger)) { () async throws(APIError) -> ByteBuffer in
+        let ((buffer, contentType), retries) = try await retryPolicy.run(onRetry: retryLogger(logger, record: record)) {
+            () async throws(APIError) -> (ByteBuffer, String?) in
             let response = try await client.send(
-                .converse, modelID: translated.profile.nexusID, body: payload, deadline: deadline(configuration.firstByteTimeout))
+                .converse, modelID: translated.profile.nexusID, body: payload, deadline: attemptDeadline(started: started))
+            record.upstreamStatus = Int(response.status.code)
             let body: ByteBuffer
             do {
                 body = try await response.body.collect(upTo: 256 * 1024 * 1024)
@@ -199,52 +250,59 @@ public struct Gateway: Sendable {
                 throw client.mapTransportError(error)
             }
             guard response.status == .ok else { throw NexusClient.upstreamError(response, body: body).1 }
-            return body
+            return (body, response.headers.first(name: "content-type"))
         }
         let converse: ConverseResponse
         do {
             converse = try ConverseResponse(json: try JSONValue.parse(buffer))
         } catch {
+            if let contentType, !contentType.lowercased().contains("json") {
+                throw Self.unreadableAnswer(contentType: contentType, expected: "application/json")
+            }
             throw APIError(.api, "AI Nexus sent an answer that is not a valid Converse response: \(error)", status: 502)
         }
         let message = try ResponseTranslator.message(
             converse, id: Identifier.make("msg_"), model: request.model, toolNameMap: translated.toolNameMap)
+        let total = ContinuousClock.now - started
         logger.info(
             "request done",
-            metadata: [
-                "model.asked": .string(request.model), "model.sent": .string(translated.profile.nexusID), "stream": "false",
-                "status": "200", "retries": .stringConvertible(retries),
-                "latency.ms": .stringConvertible((ContinuousClock.now - started).milliseconds),
-                "tokens.in": .stringConvertible(message.usage.inputTokens), "tokens.out": .stringConvertible(message.usage.outputTokens),
-                "tokens.cache_read": .stringConvertible(message.usage.cacheReadInputTokens),
-                "tokens.cache_write": .stringConvertible(message.usage.cacheCreationInputTokens),
-            ])
+            metadata: Self.requestLine(
+                requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false, status: 200,
+                upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage))
         metrics.request(
-            model: request.model, status: 200, stream: false, firstByte: nil, total: .now - started, usage: message.usage,
+            model: request.model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
             retries: retries)
         var headers = HTTPFields()
-        headers[HTTPField.Name("x-nexus-retries")!] = String(retries)
+        headers[.nexusRetries] = String(retries)
         return jsonResponse(message.jsonValue, requestID: requestID, extraHeaders: headers)
     }
 
     func stream(
         _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant,
-        lease: ConcurrencyLimiter.Lease
+        lease: ConcurrencyLimiter.Lease, record: RequestRecord
     ) async throws(APIError) -> Response {
         let payload = body(translated.converse)
-        let (opened, retries) = try await retryPolicy.run(onRetry: retryLogger(logger)) { () async throws(APIError) -> UpstreamStream in
+        let (attempt, retries) = try await retryPolicy.run(onRetry: retryLogger(logger, record: record)) {
+            () async throws(APIError) -> Result<UpstreamStream, APIError> in
             let response = try await client.send(
-                .converseStream, modelID: translated.profile.nexusID, body: payload, deadline: deadline(configuration.totalTimeout))
+                .converseStream, modelID: translated.profile.nexusID, body: payload, deadline: attemptDeadline(started: started))
+            record.upstreamStatus = Int(response.status.code)
             guard response.status == .ok else {
                 let body = try? await response.body.collect(upTo: 1024 * 1024)
                 throw NexusClient.upstreamError(response, body: body).1
+            }
+            // A text page (a proxy's block or login page) is no event stream: say so, and do not
+            // retry it, the same proxy would answer the same.
+            if let type = response.headers.first(name: "content-type"), type.lowercased().hasPrefix("text/") {
+                return .failure(Self.unreadableAnswer(contentType: type, expected: "application/vnd.amazon.eventstream"))
             }
             // Read up to the first frame, so an exception that arrives first is still a plain
             // JSON error (and can be retried) rather than a 200 with an error event.
             var stream = UpstreamStream(iterator: response.body.makeAsyncIterator())
             try await stream.readFirstMessage(client: client, idleTimeout: configuration.idleTimeout)
-            return stream
+            return .success(stream)
         }
+        let opened = try attempt.get()
         let translator = StreamTranslator(
             messageID: Identifier.make("msg_"), model: request.model, requestID: requestID,
             estimatedInputTokens: TokenEstimator.estimate(translated.converse), toolNameMap: translated.toolNameMap)
@@ -252,11 +310,14 @@ public struct Gateway: Sendable {
         headers[.contentType] = "text/event-stream; charset=utf-8"
         headers[.cacheControl] = "no-cache"
         headers[.requestID] = requestID
-        headers[HTTPField.Name("x-nexus-retries")!] = String(retries)
+        headers[.nexusRetries] = String(retries)
         let pump = SSEPump(
             upstream: opened, translator: translator, pingInterval: configuration.pingInterval,
-            idleTimeout: configuration.idleTimeout, client: client,
-            logger: logger, logContext: SSEPump.LogContext(model: request.model, sent: translated.profile.nexusID, retries: retries, started: started),
+            idleTimeout: configuration.idleTimeout, totalTimeout: configuration.totalTimeout,
+            shutdownGrace: configuration.shutdownGrace, client: client,
+            logger: logger,
+            logContext: SSEPump.LogContext(
+                requestID: requestID, model: request.model, sent: translated.profile.nexusID, retries: retries, started: started),
             metrics: metrics)
         return Response(
             status: .ok, headers: headers,
@@ -265,6 +326,36 @@ public struct Gateway: Sendable {
                 defer { withExtendedLifetime(lease) {} }
                 try await pump.run(&writer)
             })
+    }
+}
+
+/// What one `/v1/messages` request did so far, for its log line, its metrics and
+/// `x-nexus-retries`, also when it fails: filled in by the retry loop and each upstream answer.
+final class RequestRecord: Sendable {
+    private struct State {
+        var modelSent = ""
+        var upstreamStatus = 0
+        var retries = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// The AI Nexus model id, once translated ("" before).
+    var modelSent: String {
+        get { state.withLock { $0.modelSent } }
+        set { state.withLock { $0.modelSent = newValue } }
+    }
+
+    /// The HTTP status of the last upstream answer (0: none arrived).
+    var upstreamStatus: Int {
+        get { state.withLock { $0.upstreamStatus } }
+        set { state.withLock { $0.upstreamStatus = newValue } }
+    }
+
+    /// Retries started so far.
+    var retries: Int {
+        get { state.withLock { $0.retries } }
+        set { state.withLock { $0.retries = newValue } }
     }
 }
 

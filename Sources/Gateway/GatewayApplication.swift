@@ -15,8 +15,16 @@ public enum GatewayApplication {
     public static func makeHTTPClient(_ configuration: GatewayConfiguration) throws -> HTTPClient {
         var config = HTTPClient.Configuration()
         config.timeout.connect = .milliseconds(configuration.connectTimeout.milliseconds)
-        config.timeout.read = .milliseconds(configuration.firstByteTimeout.milliseconds)
+        // The first-byte timeout is the deadline of each upstream request (AsyncHTTPClient
+        // applies a deadline until the response head); silences inside a stream are the idle
+        // timeout's (SSEPump). The read timeout is only a backstop for a body that stalls: it
+        // must not be shorter than either, or it would cut a model thinking mid-stream.
+        config.timeout.read = .milliseconds(max(configuration.firstByteTimeout, configuration.idleTimeout).milliseconds)
         config.connectionPool.idleTimeout = .seconds(60)
+        // Fail a refused or timed-out connection at once: the gateway's RetryPolicy retries it
+        // with its own backoff and logs why. (AsyncHTTPClient's own retries would silently hold
+        // every attempt for the whole connect timeout, 10 s by default, on a closed port.)
+        config.connectionPool.retryConnectionEstablishment = false
         config.decompression = .enabled(limit: .ratio(20))
         config.httpVersion = .automatic
         var tls = TLSConfiguration.makeClientConfiguration()

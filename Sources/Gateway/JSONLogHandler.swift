@@ -35,7 +35,13 @@ public struct JSONLogHandler: LogHandler {
         switch value {
         case .string(let s): .string(s)
         case .stringConvertible(let c):
-            if let i = c as? any BinaryInteger { .number(String(describing: i)) } else { .string(c.description) }
+            if let i = c as? any BinaryInteger {
+                .number(String(describing: i))
+            } else if let b = c as? Bool {
+                .bool(b)
+            } else {
+                .string(c.description)
+            }
         case .array(let a): .array(a.map(json))
         case .dictionary(let d): .object(JSONObject(d.sorted { $0.key < $1.key }.map { (key: $0.key, value: json($0.value)) }))
         }

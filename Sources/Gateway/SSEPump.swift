@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Translation
 
 /// Carries an iterator that is used by one task at a time across the hand-over from the
@@ -53,6 +54,7 @@ struct UpstreamStream: Sendable {
 /// the write throws, the loop ends and the upstream request is cancelled with it.
 struct SSEPump: Sendable {
     struct LogContext: Sendable {
+        var requestID: String
         var model: String
         var sent: String
         var retries: Int
@@ -63,6 +65,10 @@ struct SSEPump: Sendable {
     var translator: StreamTranslator
     let pingInterval: Duration
     let idleTimeout: Duration
+    /// Longest the whole request may take (from `logContext.started`).
+    let totalTimeout: Duration
+    /// How long a stream may go on once the gateway is shutting down (SIGTERM/SIGINT).
+    let shutdownGrace: Duration
     let client: NexusClient
     let logger: Logger
     let logContext: LogContext
@@ -103,92 +109,128 @@ struct SSEPump: Sendable {
         var lastUpstream = clock.now
         var lastWrite = clock.now
         var outcome = "ok"
+        /// When this stream first saw the gateway shutting down.
+        var shutdownSeen: ContinuousClock.Instant?
 
+        /// Set when a write to the client failed: the client is gone, nobody to tell.
+        var writeFailed = false
         func flush(_ writer: inout any ResponseBodyWriter) async throws {
             guard !events.isEmpty else { return }
             out.clear()
             for event in events { event.write(into: &out) }
             events.removeAll(keepingCapacity: true)
-            try await writer.write(out)
+            do {
+                try await writer.write(out)
+            } catch {
+                writeFailed = true
+                throw error
+            }
             lastWrite = clock.now
         }
 
         metrics.streamStarted()
         defer { metrics.streamEnded() }
-        for message in upstream.pending { translator.receive(message, into: &events) }
-        try await flush(&writer)
-        let firstByte = clock.now - logContext.started
-
-        let tickEvery = min(pingInterval, .seconds(1))
-        let ticks = AsyncTimerSequence(interval: tickEvery, clock: clock).map { _ in Item.tick }
+        var firstByte: Duration?
+        var thrown: (any Error)?
         do {
-            loop: for try await item in merge(Remaining(iterator: upstream.iterator), ticks) {
-                switch item {
-                case .chunk(let chunk):
-                    lastUpstream = clock.now
-                    reader.append(chunk)
-                    do {
-                        while let message = try reader.next() { translator.receive(message, into: &events) }
-                    } catch {
-                        outcome = "corrupt frame"
-                        translator.fail(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)"), into: &events)
+            for message in upstream.pending { translator.receive(message, into: &events) }
+            try await flush(&writer)
+            firstByte = clock.now - logContext.started
+
+            let tickEvery = min(pingInterval, .seconds(1))
+            let ticks = AsyncTimerSequence(interval: tickEvery, clock: clock).map { _ in Item.tick }
+            do {
+                var upstreamEnded = false
+                loop: for try await item in merge(Remaining(iterator: upstream.iterator), ticks) {
+                    if translator.isDone {
+                        // The answer is complete and only the end of the upstream body was
+                        // awaited (below): here it is, or a tick says it is late (then the
+                        // connection is dropped instead of pooled).
+                        break loop
                     }
-                case .end:
-                    if reader.bufferedByteCount > 0 {
-                        outcome = "truncated frame"
-                        translator.fail(APIError(.api, "AI Nexus ended the stream in the middle of an event."), into: &events)
+                    switch item {
+                    case .chunk(let chunk):
+                        lastUpstream = clock.now
+                        reader.append(chunk)
+                        do {
+                            while let message = try reader.next() { translator.receive(message, into: &events) }
+                        } catch {
+                            outcome = "corrupt frame"
+                            translator.fail(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)"), into: &events)
+                        }
+                    case .end:
+                        upstreamEnded = true
+                        if reader.bufferedByteCount > 0 {
+                            outcome = "truncated frame"
+                            translator.fail(APIError(.api, "AI Nexus ended the stream in the middle of an event."), into: &events)
+                        }
+                        translator.finish(into: &events)
+                    case .tick:
+                        let now = clock.now
+                        if shutdownSeen == nil, Task.isShuttingDownGracefully { shutdownSeen = now }
+                        // Past the grace period the service group cancels this task, and a
+                        // cancelled task can no longer write: end the stream with an error event
+                        // on the last tick before that, while the client can still be told. The
+                        // shutdown began at most one tick before it was seen.
+                        if let seen = shutdownSeen, now - seen + tickEvery * 2 + .milliseconds(250) >= shutdownGrace {
+                            outcome = "shutdown"
+                            translator.fail(
+                                APIError(.overloaded, "The gateway is shutting down; the answer was cut. Please retry."),
+                                into: &events)
+                        } else if now - logContext.started >= totalTimeout {
+                            outcome = "total timeout"
+                            let seconds = totalTimeout.components.seconds
+                            translator.fail(
+                                APIError(
+                                    .timeout, "The answer took longer than the total timeout (\(seconds) s); the stream was stopped."),
+                                into: &events)
+                        } else if now - lastUpstream >= idleTimeout {
+                            outcome = "idle timeout"
+                            translator.fail(
+                                APIError(.timeout, "AI Nexus sent nothing for \(idleTimeout.components.seconds) s; the stream was stopped."),
+                                into: &events)
+                        } else if now - lastWrite >= pingInterval {
+                            events.append(.ping)
+                        }
                     }
-                    translator.finish(into: &events)
-                case .tick:
-                    let now = clock.now
-                    if now - lastUpstream >= idleTimeout {
-                        outcome = "idle timeout"
-                        translator.fail(
-                            APIError(.timeout, "AI Nexus sent nothing for \(idleTimeout.components.seconds) s; the stream was stopped."),
-                            into: &events)
-                    } else if now - lastWrite >= pingInterval {
-                        events.append(.ping)
-                    }
+                    try await flush(&writer)
+                    // After the last event AI Nexus ends the body at once: read that end too, so
+                    // the connection goes back to the pool rather than being cut.
+                    if translator.isDone, upstreamEnded || outcome != "ok" { break loop }
                 }
-                try await flush(&writer)
-                if translator.isDone { break loop }
-            }
-        } catch let error as CancellationError {
-            // Shutdown past its grace period (or the client left): end with an error event if
-            // the connection still takes one.
-            outcome = "cancelled"
-            translator.fail(APIError(.overloaded, "The gateway is shutting down; the answer was cut."), into: &events)
-            try? await flush(&writer)
-            throw error
-        } catch {
-            // The upstream connection broke (or the client went away: then the write below
-            // fails too and the handler ends).
-            if !translator.isDone {
+            } catch let error as CancellationError {
+                // Shutdown past its grace period: end with an error event if the connection
+                // still takes one.
+                outcome = "cancelled"
+                translator.fail(APIError(.overloaded, "The gateway is shutting down; the answer was cut."), into: &events)
+                try? await flush(&writer)
+                throw error
+            } catch where !writeFailed && !translator.isDone {
+                // The upstream connection broke.
                 outcome = "upstream failed"
                 translator.fail(client.mapTransportError(error), into: &events)
                 try await flush(&writer)
-            } else {
-                throw error
             }
+            if !translator.isDone {
+                translator.finish(into: &events)
+                try await flush(&writer)
+            }
+        } catch {
+            thrown = error
+            if outcome == "ok" { outcome = writeFailed ? "client gone" : "failed" }
         }
-        if !translator.isDone {
-            translator.finish(into: &events)
-            try await flush(&writer)
-        }
+        // One line and one metric per request, however the stream ended.
         let usage = translator.finalUsage
+        let total = clock.now - logContext.started
         metrics.request(
-            model: logContext.model, status: 200, stream: true, firstByte: firstByte, total: clock.now - logContext.started,
-            usage: usage, retries: logContext.retries)
-        logger.info(
-            "request done",
-            metadata: [
-                "model.asked": .string(logContext.model), "model.sent": .string(logContext.sent), "stream": "true",
-                "status": "200", "outcome": .string(outcome), "retries": .stringConvertible(logContext.retries),
-                "latency.ms": .stringConvertible((clock.now - logContext.started).milliseconds),
-                "tokens.in": .stringConvertible(usage?.inputTokens ?? 0), "tokens.out": .stringConvertible(usage?.outputTokens ?? 0),
-                "tokens.cache_read": .stringConvertible(usage?.cacheReadInputTokens ?? 0),
-                "tokens.cache_write": .stringConvertible(usage?.cacheCreationInputTokens ?? 0),
-            ])
+            model: logContext.model, status: 200, stream: true, firstByte: firstByte, total: total, usage: usage,
+            retries: logContext.retries)
+        var line = Gateway.requestLine(
+            requestID: logContext.requestID, asked: logContext.model, sent: logContext.sent, stream: true, status: 200,
+            upstreamStatus: 200, retries: logContext.retries, firstByte: firstByte ?? total, total: total, usage: usage)
+        line["outcome"] = .string(outcome)
+        logger.info("request done", metadata: line)
+        if let thrown { throw thrown }
         try await writer.finish(nil)
     }
 }

@@ -59,6 +59,8 @@ enum AnswerBuilder {
             let input: JSONValue = ["command": .string(command), "description": "Run the command"]
             return SimulatedAnswer(
                 blocks: [.toolUse(id: RandomText.toolUseID(), name: "Bash", input: input)], stopReason: "tool_use")
+        case .bashSequence(let commands):
+            return bashSequence(commands, after: scenario.markerMessage ?? (view.userIndices.last ?? 0), view: view)
         case .thinking:
             let thought =
                 "Let me think about this. The user wrote: " + quote(view) + " A short friendly answer will do."
@@ -86,6 +88,53 @@ enum AnswerBuilder {
         case .refusal:
             return SimulatedAnswer(blocks: [.text("I can't help with that.")], stopReason: "content_filtered")
         }
+    }
+
+    /// `sim:bash_seq`: step k (k tool results since the prompt) calls Bash with the k-th command,
+    /// after a signed reasoning block when thinking is on; once every command has run, a text with
+    /// their outputs and how many signed reasoning blocks came back in the whole history.
+    static func bashSequence(_ commands: [String], after prompt: Int, view: ConversationView) -> SimulatedAnswer {
+        let outputs = view.toolResults(after: prompt)
+        guard !commands.isEmpty else {
+            return SimulatedAnswer(
+                blocks: [.text("sim:bash_seq needs commands: sim:bash_seq:CMD1;;CMD2")], stopReason: "end_turn")
+        }
+        guard outputs.count < commands.count else {
+            let cleaned = outputs.map { output in
+                let text = withoutSystemReminders(output)
+                return text.isEmpty ? "(no output)" : text
+            }
+            let said = "Tool said: " + cleaned.joined(separator: " | ")
+            let report = " (signed thinking blocks in the history: \(view.signedReasoningBlocks))"
+            return SimulatedAnswer(blocks: [.text(said + report)], stopReason: "end_turn")
+        }
+        let step = outputs.count
+        let command = commands[step]
+        var blocks: [ConverseBlock] = []
+        if view.thinkingEnabled {
+            let thought = "Step \(step + 1) of \(commands.count): I will run `\(command)` with the Bash tool."
+            blocks.append(.reasoningText(text: thought, signature: ReasoningSignature.sign(thought)))
+        }
+        let input: JSONValue = ["command": .string(command), "description": .string("Run step \(step + 1)")]
+        blocks.append(.toolUse(id: RandomText.toolUseID(), name: "Bash", input: input))
+        return SimulatedAnswer(blocks: blocks, stopReason: "tool_use")
+    }
+
+    /// `text` without `<system-reminder>…</system-reminder>` sections (Claude Code appends them to
+    /// tool results), trimmed.
+    static func withoutSystemReminders(_ text: String) -> String {
+        var rest = Substring(text)
+        var kept = ""
+        while let open = rest.firstRange(of: "<system-reminder>") {
+            kept += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstRange(of: "</system-reminder>") else {
+                rest = rest[rest.endIndex...]
+                break
+            }
+            rest = rest[close.upperBound...]
+        }
+        kept += rest
+        return Words.trimmed(kept)
     }
 
     /// `Hello from the AI Nexus simulator. You said: <first words of the prompt>`.

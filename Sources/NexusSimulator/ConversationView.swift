@@ -4,6 +4,8 @@ import NexusJSON
 /// JSON, so it also serves requests when validation is off.
 struct ConversationView: Sendable {
     var messages: [JSONValue]
+    /// Indexes in `messages` of the user messages, in order.
+    var userIndices: [Int]
     /// Text blocks of the last user message.
     var lastUserTexts: [String]
     /// Text blocks of the earliest user message.
@@ -15,10 +17,15 @@ struct ConversationView: Sendable {
     var stopSequences: [String]
     var maxTokens: Int?
     var responseFieldPaths: [String]
+    /// `additionalModelRequestFields.thinking.type` is `enabled` or `adaptive`.
+    var thinkingEnabled: Bool
 
     init(body: JSONValue) {
-        messages = body["messages"]?.arrayValue ?? []
-        let users = messages.filter { $0["role"]?.stringValue == "user" }
+        let messages = body["messages"]?.arrayValue ?? []
+        let userIndices = messages.indices.filter { messages[$0]["role"]?.stringValue == "user" }
+        let users = userIndices.map { messages[$0] }
+        self.messages = messages
+        self.userIndices = userIndices
         lastUserTexts = users.last.map(Self.texts) ?? []
         firstUserTexts = users.first.map(Self.texts) ?? []
         toolResultText = users.last.flatMap(Self.toolResultText)
@@ -33,6 +40,27 @@ struct ConversationView: Sendable {
         stopSequences = inference?["stopSequences"]?.arrayValue?.compactMap(\.stringValue) ?? []
         maxTokens = inference?["maxTokens"]?.intValue
         responseFieldPaths = body["additionalModelResponseFieldPaths"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let thinkingType = body["additionalModelRequestFields"]?["thinking"]?["type"]?.stringValue
+        thinkingEnabled = thinkingType == "enabled" || thinkingType == "adaptive"
+    }
+
+    /// The tool results of the user messages after `messages[index]`, one text per message that has any.
+    func toolResults(after index: Int) -> [String] {
+        userIndices.filter { $0 > index }.compactMap { Self.toolResultText(of: messages[$0]) }
+    }
+
+    /// How many reasoning blocks of the assistant turns carry the simulator's signature of their text.
+    var signedReasoningBlocks: Int {
+        var count = 0
+        for message in messages where message["role"]?.stringValue == "assistant" {
+            for block in message["content"]?.arrayValue ?? [] {
+                guard let reasoning = block["reasoningContent"]?["reasoningText"],
+                    let signature = reasoning["signature"]?.stringValue
+                else { continue }
+                if ReasoningSignature.isValid(signature, for: reasoning["text"]?.stringValue ?? "") { count += 1 }
+            }
+        }
+        return count
     }
 
     /// The whole text of the last user message (text blocks joined by newlines).

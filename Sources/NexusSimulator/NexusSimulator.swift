@@ -8,10 +8,13 @@ public enum NexusSimulator {
     /// The router, for in-process tests (HummingbirdTesting) and for embedding.
     ///
     /// Routes: `POST /model/{modelId}/converse`, `/converse-stream` and `/count-tokens`
-    /// (`modelId` percent-decoded). State (throttle counters, prompt-cache prefixes) lives as
-    /// long as the router.
+    /// (`modelId` percent-decoded), and `GET /_sim/stats` (counters for tests). State (throttle
+    /// counters, prompt-cache prefixes, stats) lives as long as the router.
     public static func router(options: SimulatorOptions, logger: Logger) -> Router<BasicRequestContext> {
-        let service = SimulatorService(options: options, logger: logger)
+        router(SimulatorService(options: options, logger: logger))
+    }
+
+    static func router(_ service: SimulatorService) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("model/:modelId/converse") { request, context in
             await service.respond(request, context, operation: .converse)
@@ -22,17 +25,22 @@ public enum NexusSimulator {
         router.post("model/:modelId/count-tokens") { request, context in
             await service.respond(request, context, operation: .countTokens)
         }
+        router.get("_sim/stats") { _, _ in SimulatorService.jsonResponse(service.stats.jsonValue) }
         return router
     }
 
     /// A full Hummingbird application bound to `host:port` (port 0 = any free port);
-    /// `onServerRunning` gets the bound port once the server listens.
+    /// `onServerRunning` gets the bound port once the server listens. Its `/_sim/stats` also
+    /// counts TCP connections.
     public static func application(
         host: String, port: Int, options: SimulatorOptions, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
-        Application(
-            router: router(options: options, logger: logger),
+        let service = SimulatorService(options: options, logger: logger)
+        let stats = service.stats
+        return Application(
+            router: router(service),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionCounter(stats: stats)])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "NexusSimulator"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -1,9 +1,10 @@
 /// The behaviour a request asks for with `sim:NAME[:ARG]` markers (see docs/simulator.md).
 ///
 /// Markers are read from the text blocks of the last user message; when that message carries a
-/// tool result and no marker, from the earliest user message. Several markers may be combined
-/// (`sim:slow_first_byte:2 sim:long:50`); for each kind the first one wins. `sim:bash:` takes
-/// the rest of its text block as the command, so it goes last.
+/// tool result and no marker, from the latest earlier user message that has markers (the prompt
+/// that started the tool loop). Several markers may be combined (`sim:slow_first_byte:2
+/// sim:long:50`); for each kind the first one wins. `sim:bash:` and `sim:bash_seq:` take the rest
+/// of their text block as the command(s), so they go last.
 struct Scenario: Sendable, Equatable {
     /// What the answer holds.
     enum Answer: Sendable, Equatable {
@@ -12,11 +13,22 @@ struct Scenario: Sendable, Equatable {
         case long(words: Int)
         case tool
         case bash(command: String)
+        /// `sim:bash_seq:CMD1;;CMD2…`: one Bash call per step (reasoning first when thinking is
+        /// on), then a text with every output.
+        case bashSequence(commands: [String])
         case thinking
         case redacted
         case maxTokens
         case stopSequence
         case refusal
+    }
+
+    /// A 200 answer a Bedrock client cannot read.
+    enum BodyFault: Sendable, Equatable {
+        /// `application/json` with a body cut in the middle of the JSON.
+        case malformedJSON
+        /// `text/html` with an HTML page, as a misconfigured proxy sends.
+        case wrongContentType
     }
 
     /// How a stream goes wrong after some text.
@@ -34,16 +46,32 @@ struct Scenario: Sendable, Equatable {
     var streamFault: StreamFault?
     /// `sim:slow_first_byte:S`.
     var firstByteDelay: Duration?
+    /// `sim:malformed_json`, `sim:wrong_content_type`: a 200 whose body is not a Converse answer.
+    var bodyFault: BodyFault?
     /// The text of the message that carried the markers (the key of `sim:throttle`).
     var markerText: String = ""
+    /// The index in `messages` of the user message that carried the markers.
+    var markerMessage: Int?
 
     static let maxLongWords = 50_000
     static let maxSeconds = 600.0
 
     /// The scenario of a conversation.
     static func select(_ view: ConversationView) -> Scenario {
-        if let scenario = parse(view.lastUserTexts) { return scenario }
-        if view.toolResultText != nil, let scenario = parse(view.firstUserTexts) { return scenario }
+        guard let last = view.userIndices.last else { return Scenario(markerText: view.lastUserText) }
+        if var scenario = parse(view.lastUserTexts) {
+            scenario.markerMessage = last
+            return scenario
+        }
+        if view.toolResultText != nil {
+            // A tool loop: the prompt that started it is the latest user message with markers.
+            for index in view.userIndices.dropLast().reversed() {
+                if var scenario = parse(ConversationView.texts(of: view.messages[index])) {
+                    scenario.markerMessage = index
+                    return scenario
+                }
+            }
+        }
         return Scenario(markerText: view.lastUserText)
     }
 
@@ -76,6 +104,9 @@ struct Scenario: Sendable, Equatable {
             setAnswer(.long(words: min(max(words, 1), Self.maxLongWords)))
         case "tool": setAnswer(.tool)
         case "bash": setAnswer(.bash(command: marker.argument ?? ""))
+        case "bash_seq":
+            let commands = (marker.argument ?? "").split(separator: ";;").map { Words.trimmed(String($0)) }
+            setAnswer(.bashSequence(commands: commands.filter { !$0.isEmpty }))
         case "thinking": setAnswer(.thinking)
         case "redacted": setAnswer(.redacted)
         case "max_tokens": setAnswer(.maxTokens)
@@ -93,6 +124,10 @@ struct Scenario: Sendable, Equatable {
             if streamFault == nil { streamFault = .silent(Self.seconds(marker.argument)) }
         case "slow_first_byte":
             if firstByteDelay == nil { firstByteDelay = Self.seconds(marker.argument) }
+        case "malformed_json":
+            if bodyFault == nil { bodyFault = .malformedJSON }
+        case "wrong_content_type":
+            if bodyFault == nil { bodyFault = .wrongContentType }
         default:
             return false
         }
@@ -114,7 +149,8 @@ struct Marker: Sendable, Equatable {
 
     /// The markers of `text`, in order. A marker starts a word (start of text or after a
     /// character that is not a letter, digit or `_`); NAME is `[a-z0-9_]+`; ARG runs to the next
-    /// whitespace (trailing `.,;:!?)` dropped), except for `bash`, whose ARG is the rest of the text.
+    /// whitespace (trailing `.,;:!?)` dropped), except for `bash` and `bash_seq`, whose ARG is the
+    /// rest of the text.
     static func scan(_ text: String) -> [Marker] {
         let bytes = Array(text.utf8)
         let tag = Array("sim:".utf8)
@@ -138,7 +174,7 @@ struct Marker: Sendable, Equatable {
             var argument: String?
             if cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":") {
                 cursor += 1
-                if name == "bash" {
+                if Self.takesRestOfText.contains(name) {
                     argument = Words.trimmed(String(decoding: bytes[cursor...], as: UTF8.self))
                     cursor = bytes.count
                 } else {
@@ -158,6 +194,9 @@ struct Marker: Sendable, Equatable {
         }
         return markers
     }
+
+    /// Markers whose argument is the rest of the text block (commands with spaces).
+    static let takesRestOfText: Set<String> = ["bash", "bash_seq"]
 
     private static func isNameByte(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))

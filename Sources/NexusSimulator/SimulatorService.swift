@@ -11,6 +11,8 @@ final class SimulatorService: Sendable {
     let options: SimulatorOptions
     let logger: Logger
     let state = SimulatorState()
+    /// Counters for `GET /_sim/stats`.
+    let stats = SimulatorStats()
     /// Prebuilt answers of canned mode.
     private let canned: CannedAnswers
 
@@ -30,6 +32,7 @@ final class SimulatorService: Sendable {
     /// Serves one request; every failure is a Bedrock-shaped error response, never a thrown error.
     func respond(_ request: Request, _ context: BasicRequestContext, operation: Operation) async -> Response {
         let started = ContinuousClock.now
+        stats.requestReceived()
         let model = PercentDecoding.decode(context.parameters.get("modelId") ?? "") ?? ""
         await sleep(options.latency)
         do throws(SimulatorError) {
@@ -68,6 +71,7 @@ final class SimulatorService: Sendable {
         if let limit = scenario.throttle, state.countRequest(text: scenario.markerText) <= limit {
             throw .throttling
         }
+        if let fault = scenario.bodyFault { return Self.faultyResponse(fault) }
         let answer = AnswerBuilder.build(scenario, view: view)
         let usage = PromptMeter(body: body, model: model).usage(outputTokens: answer.outputTokens, state: state)
 
@@ -81,9 +85,14 @@ final class SimulatorService: Sendable {
             return Self.jsonResponse(.object(json))
         }
         let script = StreamScript(answer: answer, usage: usage, fault: scenario.streamFault, started: started)
+        let stats = self.stats
         return Response(
             status: .ok, headers: Self.headers(contentType: "application/vnd.amazon.eventstream"),
-            body: ResponseBody { writer in try await script.write(to: &writer) })
+            body: ResponseBody { writer in
+                stats.streamStarted()
+                defer { stats.streamEnded() }
+                try await script.write(to: &writer)
+            })
     }
 
     /// Any non-empty bearer key passes, except keys starting with `bad`.
@@ -115,6 +124,23 @@ final class SimulatorService: Sendable {
         } catch {
             throw .malformed("\(error)")
         }
+    }
+
+    /// A 200 that no Bedrock client can read (`sim:malformed_json`, `sim:wrong_content_type`),
+    /// for Converse and ConverseStream alike.
+    static func faultyResponse(_ fault: Scenario.BodyFault) -> Response {
+        let (contentType, body) =
+            switch fault {
+            case .malformedJSON:
+                ("application/json", #"{"output":{"message":{"role":"assistant","content":[{"text":"Hello fr"#)
+            case .wrongContentType:
+                (
+                    "text/html; charset=utf-8",
+                    "<!DOCTYPE html>\n<html><head><title>Access blocked</title></head><body><h1>Proxy authentication required</h1></body></html>\n"
+                )
+            }
+        return Response(
+            status: .ok, headers: headers(contentType: contentType), body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     private func sleep(_ duration: Duration) async {

@@ -140,6 +140,41 @@ def gateway(nexus_bin):
         print(f"gateway exited with {code} after SIGTERM; output:\n{server.output}", file=sys.stderr)
 
 
+class GatewayFactory:
+    """Starts `serve --simulate` gateways with extra flags (simulator knobs, a config file, log
+    options), each a fresh process with fresh memory (rejected betas, prompt cache), in an empty
+    HOME so no `~/.config/nexus-claude-api/config.toml` leaks in. Stopped at teardown."""
+
+    def __init__(self, nexus_bin: str):
+        self.nexus_bin = nexus_bin
+        self.servers: list[ServerProcess] = []
+        self.home = Path(tempfile.mkdtemp(prefix="nexus-gateway-home-"))
+
+    def start(self, *args: str) -> ServerProcess:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK", "NEXUS_PROXY_API_KEY",
+                            "NEXUS_ENDPOINT", "NEXUS_CONFIG", "LOG_LEVEL")}
+        env["HOME"] = str(self.home)
+        server = ServerProcess(
+            [self.nexus_bin, "serve", "--simulate", "--port", "0", "--host", "127.0.0.1", *args],
+            f"gateway {len(self.servers) + 1}", env)
+        self.servers.append(server)
+        return server.wait_ready()
+
+    def stop_all(self):
+        for server in self.servers:
+            server.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+@pytest.fixture
+def gateway_factory(nexus_bin):
+    """`gateway_factory.start(*flags)`: a gateway of this test only (see GatewayFactory)."""
+    factory = GatewayFactory(nexus_bin)
+    yield factory
+    factory.stop_all()
+
+
 @pytest.fixture(scope="session")
 def simulator(nexus_bin):
     """`nexus-claude-api simulate` (the raw fake AI Nexus: Converse over HTTP)."""
@@ -183,8 +218,38 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.when != "call" or not report.failed:
         return
+    funcargs = getattr(item, "funcargs", {})
     for name in ("gateway", "simulator"):
-        server = getattr(item, "funcargs", {}).get(name)
+        server = funcargs.get(name)
         if isinstance(server, ServerProcess):
             tail = "\n".join(server.output.splitlines()[-60:])
             report.sections.append((f"{name} output (last 60 lines)", tail or "(none)"))
+    factory = funcargs.get("gateway_factory")
+    if isinstance(factory, GatewayFactory):
+        for server in factory.servers:
+            # Bodies may be logged (--log-bodies): keep the lines short.
+            tail = "\n".join(line[:400] for line in server.output.splitlines()[-60:])
+            report.sections.append((f"{server.name} output (last 60 lines)", tail or "(none)"))
+
+
+# -- production-behaviour tests (test_prod_*.py) ----------------------------------------------------
+
+@pytest.fixture
+def servers(nexus_bin):
+    """Starts gateways / simulators for one test (prod_kit.Servers) and stops them all after it."""
+    from prod_kit import Servers
+    s = Servers(nexus_bin)
+    yield s
+    s.stop_all()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_call(item):
+    """On a failure of a test that used `servers`, attach the output of every process it started."""
+    outcome = yield
+    if outcome.excinfo is None:
+        return
+    s = getattr(item, "funcargs", {}).get("servers")
+    if s is not None and getattr(s, "procs", None):
+        tail = "\n".join(s.outputs().splitlines()[-120:])
+        item.add_report_section("call", "servers output (last 120 lines)", tail)

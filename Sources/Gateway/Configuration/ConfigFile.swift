@@ -59,10 +59,16 @@ public struct ConfigFile: Sendable, Hashable {
             guard scanner.peek == "=" else { throw scanner.error("expected '=' after the key '\(key.joined(separator: "."))'") }
             scanner.advance()
             scanner.skipSpaces()
-            let value = try scanner.value()
-            scanner.skipSpaces()
-            guard scanner.atEndOrComment else { throw scanner.error("unexpected text after the value") }
             let full = (table + key).joined(separator: ".")
+            let value: Value
+            do throws(ConfigError) {
+                value = try scanner.value()
+                scanner.skipSpaces()
+                guard scanner.atEndOrComment else { throw scanner.error("unexpected text after the value") }
+            } catch {
+                // Name the key whose value is wrong.
+                throw ConfigError(path: path, line: lineNumber, key: full, message: error.message)
+            }
             if let previous = entries[full] {
                 throw ConfigError(path: path, line: lineNumber, key: full, message: "defined twice (first on line \(previous.line))")
             }
