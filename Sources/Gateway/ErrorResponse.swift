@@ -35,10 +35,21 @@ enum Identifier {
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     static func make(_ prefix: String) -> String {
+        // Four 64-bit draws give 22 characters of 5.95 bits each (a draw per character would be
+        // a getrandom(2) call per character).
         var rng = SystemRandomNumberGenerator()
         var bytes = Array(prefix.utf8)
+        bytes.reserveCapacity(bytes.count + 24)
         bytes.append(contentsOf: "01".utf8)
-        for _ in 0..<22 { bytes.append(alphabet[Int(rng.next(upperBound: UInt8(62)))]) }
+        var remaining = 22
+        while remaining > 0 {
+            var word = rng.next()
+            for _ in 0..<min(remaining, 6) {
+                bytes.append(alphabet[Int(word % 62)])
+                word /= 62
+                remaining -= 1
+            }
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 }
