@@ -21,6 +21,9 @@ public enum GatewayApplication {
         // must not be shorter than either, or it would cut a model thinking mid-stream.
         config.timeout.read = .milliseconds(max(configuration.firstByteTimeout, configuration.idleTimeout).milliseconds)
         config.connectionPool.idleTimeout = .seconds(60)
+        // AsyncHTTPClient's default of 8 HTTP/1.1 connections per host would queue the 9th
+        // concurrent request (a stream holds its connection for minutes) inside the gateway.
+        config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConcurrentRequests
         // Fail a refused or timed-out connection at once: the gateway's RetryPolicy retries it
         // with its own backoff and logs why. (AsyncHTTPClient's own retries would silently hold
         // every attempt for the whole connect timeout, 10 s by default, on a closed port.)
