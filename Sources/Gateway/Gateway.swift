@@ -299,7 +299,7 @@ public struct Gateway: Sendable {
             // Read up to the first frame, so an exception that arrives first is still a plain
             // JSON error (and can be retried) rather than a 200 with an error event.
             var stream = UpstreamStream(iterator: response.body.makeAsyncIterator())
-            try await stream.readFirstMessage(client: client, idleTimeout: configuration.idleTimeout)
+            try await stream.readFirstMessage(client: client)
             return .success(stream)
         }
         let opened = try attempt.get()

@@ -27,7 +27,7 @@ struct UpstreamStream: Sendable {
 
     /// Reads until one frame is decoded. An exception frame, a corrupt frame, or an end of body
     /// before any frame is thrown as the client-facing error.
-    mutating func readFirstMessage(client: NexusClient, idleTimeout: Duration) async throws(APIError) {
+    mutating func readFirstMessage(client: NexusClient) async throws(APIError) {
         while pending.isEmpty {
             let chunk: ByteBuffer?
             do { chunk = try await iterator.base.next() } catch { throw client.mapTransportError(error) }

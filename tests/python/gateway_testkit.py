@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,3 +43,23 @@ BASH_TOOL = {
 def user(text):
     """A one-message conversation."""
     return [{"role": "user", "content": text}]
+
+
+def claude_env(gateway, home, extra_env=None) -> dict:
+    """The environment a Claude Code CLI run gets: a throwaway HOME, the gateway as its API, a
+    dummy key, and no telemetry, update checks or other traffic off the machine."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "USER": "user",
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "SHELL": "/bin/bash",
+        "TMPDIR": str(home),
+        "ANTHROPIC_BASE_URL": gateway.url,
+        "ANTHROPIC_API_KEY": "sk-test",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        **(extra_env or {}),
+    }

@@ -17,25 +17,13 @@ import subprocess
 
 import pytest
 
+from gateway_testkit import claude_env
+
 TIMEOUT = 240
 
 
 def run_claude(claude_bin, gateway, home, args, extra_env=None):
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "USER": "user",
-        "LANG": "C.UTF-8",
-        "TERM": "dumb",
-        "SHELL": "/bin/bash",
-        "TMPDIR": str(home),
-        "ANTHROPIC_BASE_URL": gateway.url,
-        "ANTHROPIC_API_KEY": "sk-test",
-        "DISABLE_TELEMETRY": "1",
-        "DISABLE_AUTOUPDATER": "1",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        **(extra_env or {}),
-    }
+    env = claude_env(gateway, home, extra_env)
     p = subprocess.run([claude_bin, *args], cwd=home / "project", env=env, capture_output=True,
                        text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     result = None
