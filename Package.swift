@@ -50,6 +50,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // A lean keep-alive HTTP/1.1 client for the upstream hot path (the gateway's own needs only).
+        .target(
+            name: "UpstreamHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "NexusSimulator",
             dependencies: [
@@ -61,7 +71,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "NexusJSON", "AnthropicAPI", "BedrockAPI", "AWSEventStream", "Translation",
+                "NexusJSON", "AnthropicAPI", "BedrockAPI", "AWSEventStream", "Translation", "UpstreamHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +88,7 @@ let package = Package(
             dependencies: [
                 "Gateway", "NexusSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -1,5 +1,4 @@
 import AnthropicAPI
-import AsyncHTTPClient
 import BedrockAPI
 import HTTPTypes
 import Hummingbird
@@ -8,6 +7,7 @@ import NIOCore
 import NexusJSON
 import Synchronization
 import Translation
+import UpstreamHTTP
 
 /// The gateway's request handling: authentication, parsing, translation, the upstream call and
 /// the answer, for every route. Routes are wired in `GatewayApplication`.
@@ -300,6 +300,8 @@ public struct Gateway: Sendable {
             // JSON error (and can be retried) rather than a 200 with an error event.
             var stream = UpstreamStream(iterator: response.body.makeAsyncIterator())
             try await stream.readFirstMessage(client: client)
+            // From here on silences are the pump's idle timeout.
+            response.body.clearDeadline()
             return .success(stream)
         }
         let opened = try attempt.get()

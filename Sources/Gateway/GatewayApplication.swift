@@ -7,29 +7,49 @@ import NIOHTTP1
 import NIOSSL
 import Foundation
 import ServiceLifecycle
+import UpstreamHTTP
 
 /// Builds the gateway's HTTP server: routes, error shaping, and the upstream HTTP client.
 public enum GatewayApplication {
-    /// The pooled client used for AI Nexus (and for fetching URL media): keep-alive connections,
-    /// HTTP/2 where the endpoint offers it, the configured proxy and extra trust roots.
+    /// The upstream connection pool for AI Nexus: keep-alive HTTP/1.1, the configured proxy
+    /// (CONNECT for https) and extra trust roots.
+    public static func makeUpstreamPool(_ configuration: GatewayConfiguration) throws -> HTTP1ConnectionPool {
+        var config = HTTP1ConnectionPool.Configuration()
+        config.connectTimeout = .milliseconds(configuration.connectTimeout.milliseconds)
+        config.idleTimeout = .seconds(60)
+        config.tls = try tlsConfiguration(configuration)
+        if let proxy = configuration.httpsProxy {
+            let authorization = proxy.username.map { user in
+                "Basic " + Data("\(user):\(proxy.password?.value ?? "")".utf8).base64EncodedString()
+            }
+            config.proxy = HTTP1ConnectionPool.Proxy(host: proxy.host, port: proxy.port, authorization: authorization)
+        }
+        return try HTTP1ConnectionPool(configuration: config)
+    }
+
+    /// A general-purpose client for fetching URL images and documents (redirects, any host),
+    /// with the same proxy and trust roots as the upstream pool.
     public static func makeHTTPClient(_ configuration: GatewayConfiguration) throws -> HTTPClient {
         var config = HTTPClient.Configuration()
         config.timeout.connect = .milliseconds(configuration.connectTimeout.milliseconds)
-        // The first-byte timeout is the deadline of each upstream request (AsyncHTTPClient
-        // applies a deadline until the response head); silences inside a stream are the idle
-        // timeout's (SSEPump). The read timeout is only a backstop for a body that stalls: it
-        // must not be shorter than either, or it would cut a model thinking mid-stream.
-        config.timeout.read = .milliseconds(max(configuration.firstByteTimeout, configuration.idleTimeout).milliseconds)
+        config.timeout.read = .milliseconds(configuration.mediaTimeout.milliseconds)
         config.connectionPool.idleTimeout = .seconds(60)
-        // AsyncHTTPClient's default of 8 HTTP/1.1 connections per host would queue the 9th
-        // concurrent request (a stream holds its connection for minutes) inside the gateway.
-        config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConcurrentRequests
-        // Fail a refused or timed-out connection at once: the gateway's RetryPolicy retries it
-        // with its own backoff and logs why. (AsyncHTTPClient's own retries would silently hold
-        // every attempt for the whole connect timeout, 10 s by default, on a closed port.)
+        // Fail a refused or timed-out connection at once (AsyncHTTPClient's own retries would
+        // hold every attempt for the whole connect timeout on a closed port).
         config.connectionPool.retryConnectionEstablishment = false
         config.decompression = .enabled(limit: .ratio(20))
         config.httpVersion = .automatic
+        config.tlsConfiguration = try tlsConfiguration(configuration)
+        if let proxy = configuration.httpsProxy {
+            let authorization: HTTPClient.Authorization? = proxy.username.map {
+                .basic(username: $0, password: proxy.password?.value ?? "")
+            }
+            config.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+        }
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }
+
+    static func tlsConfiguration(_ configuration: GatewayConfiguration) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let bundle = configuration.caBundle {
             guard FileManager.default.isReadableFile(atPath: bundle) else {
@@ -38,14 +58,7 @@ public enum GatewayApplication {
             tls.additionalTrustRoots = [.file(bundle)]
         }
         if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
-        config.tlsConfiguration = tls
-        if let proxy = configuration.httpsProxy {
-            let authorization: HTTPClient.Authorization? = proxy.username.map {
-                .basic(username: $0, password: proxy.password?.value ?? "")
-            }
-            config.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
-        }
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        return tls
     }
 
     /// The router with every route of the Anthropic API the gateway serves.
@@ -110,13 +123,14 @@ struct AnthropicErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Shuts the HTTP client down when the service group stops.
+/// Shuts the upstream clients down when the service group stops.
 public struct HTTPClientService: Service {
-    public let client: HTTPClient
-    public init(client: HTTPClient) { self.client = client }
+    public let client: NexusClient
+    public init(client: NexusClient) { self.client = client }
 
     public func run() async throws {
         try? await gracefulShutdown()
-        try await client.shutdown()
+        client.upstream.shutdown()
+        try await client.http.shutdown()
     }
 }

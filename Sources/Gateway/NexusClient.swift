@@ -6,17 +6,27 @@ import NIOCore
 import NIOHTTP1
 import NexusJSON
 import Synchronization
+import UpstreamHTTP
 
 /// Where requests go. Mutable only so `serve --simulate` can point at a simulator whose port is
 /// known once it listens.
 public final class UpstreamEndpoint: Sendable {
-    private let url: Mutex<String>
+    private struct State {
+        var url: String
+        /// Nil when `url` is not an http(s) URL.
+        var parsed: (target: HTTP1Target, basePath: String)?
+    }
 
-    public init(_ url: String) { self.url = Mutex(url) }
+    private let state: Mutex<State>
 
-    public var current: String { url.withLock { $0 } }
+    public init(_ url: String) { self.state = Mutex(State(url: url, parsed: HTTP1Target.parse(url: url))) }
 
-    public func set(_ newValue: String) { url.withLock { $0 = newValue } }
+    public var current: String { state.withLock { $0.url } }
+
+    public func set(_ newValue: String) { state.withLock { $0 = State(url: newValue, parsed: HTTP1Target.parse(url: newValue)) } }
+
+    /// The target and base path, parsed once per change of URL.
+    var parsed: (target: HTTP1Target, basePath: String)? { state.withLock { $0.parsed } }
 
     /// The host part, for `/health` and error messages.
     public var host: String {
@@ -27,18 +37,24 @@ public final class UpstreamEndpoint: Sendable {
     }
 }
 
-/// The AI Nexus client: Converse, ConverseStream and CountTokens over a pooled HTTP client with
-/// bearer auth. Connection-level failures become Anthropic errors here (502/504), naming the
-/// endpoint but never the key.
+/// The AI Nexus client: Converse, ConverseStream and CountTokens with bearer auth, over the
+/// gateway's own keep-alive HTTP/1.1 pool (`UpstreamHTTP`). Connection-level failures become
+/// Anthropic errors here (502/504), naming the endpoint but never the key.
 public struct NexusClient: Sendable {
+    public let upstream: HTTP1ConnectionPool
+    /// A general-purpose client, for fetching URL images and documents.
     public let http: HTTPClient
     public let endpoint: UpstreamEndpoint
     let key: Secret?
+    /// `Bearer <key>`, built once.
+    private let authorization: String?
 
-    public init(http: HTTPClient, endpoint: UpstreamEndpoint, key: Secret?) {
+    public init(upstream: HTTP1ConnectionPool, http: HTTPClient, endpoint: UpstreamEndpoint, key: Secret?) {
+        self.upstream = upstream
         self.http = http
         self.endpoint = endpoint
         self.key = key
+        self.authorization = key.map { "Bearer \($0.value)" }
     }
 
     public enum Operation: String, Sendable {
@@ -61,44 +77,42 @@ public struct NexusClient: Sendable {
         return out
     }
 
-    /// Sends one request and returns once the response head arrived.
+    /// Sends one request and returns once the response head arrived. `deadline` stays armed
+    /// while the body is read, until `body.clearDeadline()`.
     public func send(
         _ operation: Operation, modelID: String, body: ByteBuffer, deadline: NIODeadline
-    ) async throws(APIError) -> HTTPClientResponse {
-        let base = endpoint.current
-        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
-        var request = HTTPClientRequest(url: "\(trimmed)/model/\(Self.pathSegment(modelID))/\(operation.rawValue)")
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "accept", value: operation == .converseStream ? "application/vnd.amazon.eventstream" : "application/json")
-        if let key { request.headers.add(name: "authorization", value: "Bearer \(key.value)") }
-        request.body = .bytes(body)
+    ) async throws(APIError) -> HTTP1Response {
+        guard let (target, basePath) = endpoint.parsed else {
+            throw APIError(.api, "The AI Nexus endpoint \(endpoint.current) is not an http(s) URL.", status: 502)
+        }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(6)
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "accept", value: operation == .converseStream ? "application/vnd.amazon.eventstream" : "application/json")
+        if let authorization { headers.add(name: "authorization", value: authorization) }
+        let request = HTTP1Request(
+            target: target, path: "\(basePath)/model/\(Self.pathSegment(modelID))/\(operation.rawValue)", headers: headers,
+            body: body)
         do {
-            return try await http.execute(request, deadline: deadline)
+            return try await upstream.execute(request, deadline: deadline)
         } catch {
             throw mapTransportError(error)
         }
     }
 
-    /// Turns an HTTP client failure into the client-facing error.
+    /// Turns an upstream transport failure into the client-facing error.
     public func mapTransportError(_ error: any Error) -> APIError {
         let host = endpoint.host
-        if let e = error as? HTTPClientError {
-            switch e {
-            case .deadlineExceeded, .readTimeout, .writeTimeout:
-                return APIError(.timeout, "AI Nexus (\(host)) did not answer in time.", status: 504)
-            case .connectTimeout:
-                return APIError(.api, "Could not connect to AI Nexus at \(host): connection timed out.", status: 502)
-            case .cancelled:
-                return APIError(.api, "The upstream request was cancelled.", status: 499)
-            default:
-                break
-            }
-        }
-        if error is CancellationError {
+        switch error {
+        case HTTP1ClientError.deadlineExceeded:
+            return APIError(.timeout, "AI Nexus (\(host)) did not answer in time.", status: 504)
+        case HTTP1ClientError.connectTimeout:
+            return APIError(.api, "Could not connect to AI Nexus at \(host): connection timed out.", status: 502)
+        case HTTP1ClientError.cancelled, is CancellationError:
             return APIError(.api, "The upstream request was cancelled.", status: 499)
+        default:
+            return APIError(.api, "Could not reach AI Nexus at \(host): \(Self.describe(error))", status: 502)
         }
-        return APIError(.api, "Could not reach AI Nexus at \(host): \(Self.describe(error))", status: 502)
     }
 
     static func describe(_ error: any Error) -> String {
@@ -107,7 +121,7 @@ public struct NexusClient: Sendable {
     }
 
     /// Reads an error answer and maps it to the client-facing error.
-    public static func upstreamError(_ response: HTTPClientResponse, body: ByteBuffer?) -> (BedrockError, APIError) {
+    public static func upstreamError(_ response: HTTP1Response, body: ByteBuffer?) -> (BedrockError, APIError) {
         let json = body.flatMap { try? JSONValue.parse($0) }
         let bedrock = BedrockError(
             status: Int(response.status.code), errorTypeHeader: response.headers.first(name: "x-amzn-errortype"),

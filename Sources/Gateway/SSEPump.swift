@@ -1,28 +1,22 @@
 import AWSEventStream
 import AnthropicAPI
 import AsyncAlgorithms
-import AsyncHTTPClient
 import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
 import Translation
-
-/// Carries an iterator that is used by one task at a time across the hand-over from the
-/// request handler to the response body writer.
-struct SendableIterator: @unchecked Sendable {
-    var base: HTTPClientResponse.Body.AsyncIterator
-}
+import UpstreamHTTP
 
 /// An upstream ConverseStream body being read frame by frame.
 struct UpstreamStream: Sendable {
-    var iterator: SendableIterator
+    var iterator: HTTP1ResponseBody.AsyncIterator
     var reader = EventStreamFrameReader()
     /// Frames decoded ahead of time (the first one, read before answering).
     var pending: [EventStreamMessage] = []
 
-    init(iterator: HTTPClientResponse.Body.AsyncIterator) {
-        self.iterator = SendableIterator(base: iterator)
+    init(iterator: HTTP1ResponseBody.AsyncIterator) {
+        self.iterator = iterator
     }
 
     /// Reads until one frame is decoded. An exception frame, a corrupt frame, or an end of body
@@ -30,7 +24,7 @@ struct UpstreamStream: Sendable {
     mutating func readFirstMessage(client: NexusClient) async throws(APIError) {
         while pending.isEmpty {
             let chunk: ByteBuffer?
-            do { chunk = try await iterator.base.next() } catch { throw client.mapTransportError(error) }
+            do { chunk = try await iterator.next() } catch { throw client.mapTransportError(error) }
             guard let chunk else {
                 throw APIError(.api, "AI Nexus closed the stream before sending any event.", status: 502)
             }
@@ -83,14 +77,14 @@ struct SSEPump: Sendable {
     /// Wraps the rest of the upstream body as an async sequence that ends with `.end`.
     struct Remaining: AsyncSequence, Sendable {
         typealias Element = Item
-        var iterator: SendableIterator
+        var iterator: HTTP1ResponseBody.AsyncIterator
 
         struct AsyncIterator: AsyncIteratorProtocol {
-            var iterator: SendableIterator
+            var iterator: HTTP1ResponseBody.AsyncIterator
             var ended = false
             mutating func next() async throws -> Item? {
                 if ended { return nil }
-                if let chunk = try await iterator.base.next() { return .chunk(chunk) }
+                if let chunk = try await iterator.next() { return .chunk(chunk) }
                 ended = true
                 return .end
             }

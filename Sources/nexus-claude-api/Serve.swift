@@ -162,18 +162,18 @@ struct Serve: AsyncParsableCommand {
         if let file = config.configFile { logger.info("configuration file: \(file)") }
 
         let endpointBox = UpstreamEndpoint(config.endpoint)
-        let http: HTTPClient
+        let client: NexusClient
         do {
-            http = try GatewayApplication.makeHTTPClient(config)
+            client = NexusClient(
+                upstream: try GatewayApplication.makeUpstreamPool(config), http: try GatewayApplication.makeHTTPClient(config),
+                endpoint: endpointBox, key: config.nexusKey)
         } catch {
             printError("configuration error: \(error)")
             throw ExitCode(2)
         }
-        let gateway = Gateway(
-            configuration: config, client: NexusClient(http: http, endpoint: endpointBox, key: config.nexusKey), logger: logger,
-            retryPolicy: config.retry)
+        let gateway = Gateway(configuration: config, client: client, logger: logger, retryPolicy: config.retry)
 
-        var services: [any Service] = [HTTPClientService(client: http)]
+        var services: [any Service] = [HTTPClientService(client: client)]
         let (simulatorReady, simulatorPort) = AsyncStream.makeStream(of: Int.self)
         if config.simulated {
             var simOptions = SimulatorOptions()

@@ -41,9 +41,12 @@ func withLiveStack(
         configuration.pingInterval = .milliseconds(300)
         configure(&configuration)
         let http = try GatewayApplication.makeHTTPClient(configuration)
+        let upstream = try GatewayApplication.makeUpstreamPool(configuration)
+        defer { upstream.shutdown() }
         let gateway = Gateway(
             configuration: configuration,
-            client: NexusClient(http: http, endpoint: UpstreamEndpoint(configuration.endpoint), key: configuration.nexusKey),
+            client: NexusClient(
+                upstream: upstream, http: http, endpoint: UpstreamEndpoint(configuration.endpoint), key: configuration.nexusKey),
             logger: logger, retryPolicy: retry)
         let app = GatewayApplication.application(gateway)
         do {

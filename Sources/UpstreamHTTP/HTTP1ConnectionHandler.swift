@@ -1,0 +1,102 @@
+import NIOCore
+import NIOHTTP1
+
+/// The last handler of a pooled upstream connection: runs one exchange at a time, passes the
+/// answer to it, holds reads while the reader is behind, and hands the connection back to the
+/// pool once an answer ended cleanly on a keep-alive connection.
+final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// Called on the event loop when the connection can carry another exchange.
+    private let onReusable: (HTTP1ConnectionHandler) -> Void
+    /// Called on the event loop once the connection closed.
+    private let onClosed: (HTTP1ConnectionHandler) -> Void
+
+    private var context: ChannelHandlerContext?
+    private var exchange: HTTP1Exchange?
+    private var requestSent = false
+    private var keepAlive = true
+
+    init(onReusable: @escaping (HTTP1ConnectionHandler) -> Void, onClosed: @escaping (HTTP1ConnectionHandler) -> Void) {
+        self.onReusable = onReusable
+        self.onClosed = onClosed
+    }
+
+    var channel: (any Channel)? { context?.channel }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Writes the request of `exchange`. On the event loop, on an idle connection.
+    func start(_ exchange: HTTP1Exchange, head: HTTPRequestHead, body: ByteBuffer) {
+        guard let context, context.channel.isActive else {
+            exchange.fail(.connectionClosed)
+            return
+        }
+        precondition(self.exchange == nil, "one exchange at a time")
+        self.exchange = exchange
+        requestSent = false
+        keepAlive = true
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let sent = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: sent)
+        sent.futureResult.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success: requestSent = true
+            case .failure:
+                exchange.fail(.connectionClosed)
+                self.context?.close(promise: nil)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let exchange else { return }  // bytes nobody asked for: dropped (the close follows)
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            keepAlive = head.isKeepAlive
+            exchange.receive(head: head)
+        case .body(let chunk):
+            exchange.receive(body: chunk)
+        case .end:
+            self.exchange = nil
+            exchange.receiveEnd()
+            if keepAlive, requestSent {
+                onReusable(self)
+            } else {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let exchange, exchange.holdRead() { return }
+        context.read()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let exchange {
+            self.exchange = nil
+            exchange.fail(Self.failure(error))
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange {
+            self.exchange = nil
+            exchange.fail(.connectionClosed)
+        }
+        onClosed(self)
+        context.fireChannelInactive()
+    }
+
+    /// What the reader is told about an error on the connection (a TLS failure, a reset…).
+    static func failure(_ error: any Error) -> HTTP1ClientError {
+        if let error = error as? HTTP1ClientError { return error }
+        return .transport(String(describing: error))
+    }
+}

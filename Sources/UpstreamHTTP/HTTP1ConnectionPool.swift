@@ -1,0 +1,309 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// A request to an upstream: sent whole (the body is one buffer), answered as a stream.
+public struct HTTP1Request: Sendable {
+    public var target: HTTP1Target
+    public var method: HTTPMethod
+    /// Origin-form path and query, starting with `/`.
+    public var path: String
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+
+    public init(target: HTTP1Target, method: HTTPMethod = .POST, path: String, headers: HTTPHeaders = [:], body: ByteBuffer) {
+        self.target = target
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// An upstream answer whose head arrived; its body is read on demand.
+public struct HTTP1Response: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: HTTP1ResponseBody
+}
+
+/// A keep-alive HTTP/1.1 client built for one job: carrying a gateway's requests to a few
+/// upstream hosts with as little work per request as possible.
+///
+/// - Each request runs on a pooled connection of its own (HTTP/1.1, no pipelining), preferably
+///   one on the event loop the calling task runs on, so that with NIO as the global executor a
+///   request never changes threads.
+/// - Connections are opened on demand, with no cap (the gateway caps concurrent requests), and
+///   closed after `idleTimeout` unused.
+/// - TLS with the configured trust roots; an HTTP proxy by `CONNECT` tunnel for https targets
+///   and by absolute-form requests for http targets.
+/// - A reused connection the peer closed before answering is retried once on a new one; nothing
+///   else is retried here (that is the caller's policy).
+///
+/// No redirects, no decompression, no HTTP/2: use a general-purpose client for that.
+public final class HTTP1ConnectionPool: Sendable {
+    public struct Proxy: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        /// The `Proxy-Authorization` value (e.g. `Basic …`), if any.
+        public var authorization: String?
+
+        public init(host: String, port: Int, authorization: String? = nil) {
+            self.host = host
+            self.port = port
+            self.authorization = authorization
+        }
+    }
+
+    public struct Configuration: Sendable {
+        public var connectTimeout: TimeAmount = .seconds(10)
+        public var idleTimeout: TimeAmount = .seconds(60)
+        public var tls: TLSConfiguration = .makeClientConfiguration()
+        public var proxy: Proxy?
+
+        public init() {}
+    }
+
+    private struct IdleConnection: Sendable {
+        let handler: NIOLoopBound<HTTP1ConnectionHandler>
+        let channel: any Channel
+        let timer: Scheduled<Void>
+    }
+
+    private struct State {
+        var idle: [HTTP1Target: [IdleConnection]] = [:]
+        var open = 0
+        var shutDown = false
+    }
+
+    private let group: any EventLoopGroup
+    private let configuration: Configuration
+    private let sslContext: NIOSSLContext
+    private let state = Mutex(State())
+
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, configuration: Configuration) throws {
+        self.group = group
+        self.configuration = configuration
+        var tls = configuration.tls
+        tls.applicationProtocols = ["http/1.1"]
+        self.sslContext = try NIOSSLContext(configuration: tls)
+    }
+
+    /// Connections open now, idle or busy.
+    public var openConnections: Int { state.withLock { $0.open } }
+
+    /// Sends `request` and returns once the answer's head arrived. `deadline` bounds the wait for
+    /// the head and stays armed while the body is read, until `HTTP1ResponseBody.clearDeadline()`.
+    public func execute(_ request: HTTP1Request, deadline: NIODeadline) async throws(HTTP1ClientError) -> HTTP1Response {
+        var mayRetryStale = true
+        while true {
+            if Task.isCancelled { throw .cancelled }
+            let (handler, channel, reused) = try await connection(to: request.target, deadline: deadline)
+            let exchange = HTTP1Exchange(channel: channel)
+            exchange.setDeadline(deadline)
+            let head = requestHead(request)
+            if channel.eventLoop.inEventLoop {
+                handler.value.start(exchange, head: head, body: request.body)
+            } else {
+                channel.eventLoop.execute { handler.value.start(exchange, head: head, body: request.body) }
+            }
+            let body = HTTP1ResponseBody(exchange: exchange)
+            do {
+                let responseHead = try await exchange.head()
+                return HTTP1Response(status: responseHead.status, headers: responseHead.headers, body: body)
+            } catch let error as HTTP1ClientError {
+                // A kept-alive connection the peer had closed: the request never reached it.
+                if error == .connectionClosed, reused, mayRetryStale, !exchange.answered {
+                    mayRetryStale = false
+                    continue
+                }
+                throw error
+            } catch {
+                throw .transport(String(describing: error))
+            }
+        }
+    }
+
+    /// Closes idle connections and refuses new requests; busy ones close when their answer ends.
+    public func shutdown() {
+        let idle = state.withLock { s -> [IdleConnection] in
+            s.shutDown = true
+            defer { s.idle = [:] }
+            return s.idle.values.flatMap { $0 }
+        }
+        for connection in idle {
+            connection.timer.cancel()
+            connection.channel.close(promise: nil)
+        }
+    }
+
+    // MARK: Connections
+
+    private func requestHead(_ request: HTTP1Request) -> HTTPRequestHead {
+        let viaPlainProxy = configuration.proxy != nil && !request.target.tls
+        var head = HTTPRequestHead(
+            version: .http1_1, method: request.method,
+            uri: viaPlainProxy ? request.target.description + request.path : request.path,
+            headers: request.headers)
+        head.headers.replaceOrAdd(name: "host", value: request.target.hostHeader)
+        head.headers.replaceOrAdd(name: "content-length", value: String(request.body.readableBytes))
+        if viaPlainProxy, let authorization = configuration.proxy?.authorization {
+            head.headers.replaceOrAdd(name: "proxy-authorization", value: authorization)
+        }
+        return head
+    }
+
+    /// An idle connection to `target` (preferably on the caller's event loop), else a new one.
+    private func connection(
+        to target: HTTP1Target, deadline: NIODeadline
+    ) async throws(HTTP1ClientError) -> (NIOLoopBound<HTTP1ConnectionHandler>, any Channel, reused: Bool) {
+        let current = MultiThreadedEventLoopGroup.currentEventLoop
+        while true {
+            let found = try state.withLock { s throws(HTTP1ClientError) -> IdleConnection? in
+                if s.shutDown { throw .shutdown }
+                guard var list = s.idle[target], !list.isEmpty else { return nil }
+                var index = list.count - 1
+                if let current, let local = list.lastIndex(where: { $0.channel.eventLoop === current }) { index = local }
+                let connection = list.remove(at: index)
+                s.idle[target] = list
+                return connection
+            }
+            guard let found else { break }
+            found.timer.cancel()
+            if found.channel.isActive { return (found.handler, found.channel, true) }
+        }
+        let loop = current.flatMap { l in group.makeIterator().contains { $0 === l } ? l : nil } ?? group.next()
+        let (handler, channel) = try await connect(to: target, on: loop)
+        return (handler, channel, false)
+    }
+
+    private func connect(
+        to target: HTTP1Target, on loop: any EventLoop
+    ) async throws(HTTP1ClientError) -> (NIOLoopBound<HTTP1ConnectionHandler>, any Channel) {
+        let proxy = configuration.proxy
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: proxy?.host ?? target.host, port: proxy?.port ?? target.port).get()
+        } catch {
+            throw HTTP1ClientError.connecting(error)
+        }
+        do {
+            if let proxy, target.tls {
+                let established = loop.makePromise(of: Void.self)
+                try await loop.submit {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ProxyTunnelHandler(
+                            target: target.authority, authorization: proxy.authorization,
+                            timeout: self.configuration.connectTimeout, established: established))
+                }.get()
+                try await established.futureResult.get()
+            }
+            let handler = try await loop.submit { () throws -> NIOLoopBound<HTTP1ConnectionHandler> in
+                let pipeline = channel.pipeline.syncOperations
+                if target.tls {
+                    try pipeline.addHandler(
+                        try NIOSSLClientHandler(context: self.sslContext, serverHostname: target.isIPAddress ? nil : target.host))
+                }
+                try pipeline.addHTTPClientHandlers()
+                let handler = HTTP1ConnectionHandler(
+                    onReusable: { [weak self] handler in self?.release(handler, target: target) },
+                    onClosed: { [weak self] handler in self?.closed(handler, target: target) })
+                self.state.withLock { $0.open += 1 }
+                try pipeline.addHandler(handler)
+                return NIOLoopBound(handler, eventLoop: loop)
+            }.get()
+            return (handler, channel)
+        } catch {
+            channel.close(promise: nil)
+            if let error = error as? HTTP1ClientError { throw error }
+            throw .transport(String(describing: error))
+        }
+    }
+
+    /// On the connection's event loop: the connection is idle again.
+    private func release(_ handler: HTTP1ConnectionHandler, target: HTTP1Target) {
+        guard let channel = handler.channel else { return }
+        let timer = channel.eventLoop.scheduleTask(in: configuration.idleTimeout) { channel.close(promise: nil) }
+        let kept = state.withLock { s -> Bool in
+            guard !s.shutDown else { return false }
+            s.idle[target, default: []].append(
+                IdleConnection(handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), channel: channel, timer: timer))
+            return true
+        }
+        if !kept {
+            timer.cancel()
+            channel.close(promise: nil)
+        }
+    }
+
+    /// On the connection's event loop: the connection closed.
+    private func closed(_ handler: HTTP1ConnectionHandler, target: HTTP1Target) {
+        let id = ObjectIdentifier(handler)
+        let removed = state.withLock { s -> IdleConnection? in
+            s.open -= 1
+            guard var list = s.idle[target], let index = list.firstIndex(where: { ObjectIdentifier($0.handler.value) == id })
+            else { return nil }
+            defer { s.idle[target] = list }
+            return list.remove(at: index)
+        }
+        removed?.timer.cancel()
+    }
+}
+
+/// The body of an `HTTP1Response`, as chunks in arrival order.
+///
+/// Dropping the last copy of a body (and its iterators) before the end closes the connection:
+/// a half-read answer cannot be left on a pooled connection.
+public struct HTTP1ResponseBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+
+    /// Owns the exchange on behalf of every copy of the body; abandons it when the last goes.
+    final class Owner: Sendable {
+        let exchange: HTTP1Exchange
+        init(_ exchange: HTTP1Exchange) { self.exchange = exchange }
+        deinit { exchange.abandon() }
+    }
+
+    let owner: Owner
+
+    init(exchange: HTTP1Exchange) { self.owner = Owner(exchange) }
+
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
+        let owner: Owner
+
+        public mutating func next() async throws -> ByteBuffer? { try await owner.exchange.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(owner: owner) }
+
+    /// Stops the request's deadline: the caller watches the rest of the body itself.
+    public func clearDeadline() { owner.exchange.clearDeadline() }
+
+    /// Reads the whole body; more than `limit` bytes fails (and closes the connection).
+    public func collect(upTo limit: Int) async throws(HTTP1ClientError) -> ByteBuffer {
+        var result = ByteBuffer()
+        do {
+            while var chunk = try await owner.exchange.next() {
+                guard result.readableBytes + chunk.readableBytes <= limit else {
+                    owner.exchange.abandon()
+                    throw HTTP1ClientError.bodyTooLarge(limit: limit)
+                }
+                if result.readableBytes == 0 && result.capacity == 0 {
+                    result = chunk
+                } else {
+                    result.writeBuffer(&chunk)
+                }
+            }
+        } catch let error as HTTP1ClientError {
+            throw error
+        } catch {
+            throw .transport(String(describing: error))
+        }
+        return result
+    }
+}
