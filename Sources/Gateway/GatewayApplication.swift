@@ -124,7 +124,9 @@ struct AnthropicErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// Shuts the upstream clients down when the service group stops.
-public struct HTTPClientService: Service {
+public struct HTTPClientService: Service, CustomStringConvertible {
+    public var description: String { "HTTPClientService" }
+
     public let client: NexusClient
     public init(client: NexusClient) { self.client = client }
 

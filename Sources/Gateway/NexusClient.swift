@@ -46,15 +46,15 @@ public struct NexusClient: Sendable {
     public let http: HTTPClient
     public let endpoint: UpstreamEndpoint
     let key: Secret?
-    /// `Bearer <key>`, built once.
-    private let authorization: String?
+    /// `Bearer <key>`, built once (a `Secret`, so that no description of the client shows it).
+    private let authorization: Secret?
 
     public init(upstream: HTTP1ConnectionPool, http: HTTPClient, endpoint: UpstreamEndpoint, key: Secret?) {
         self.upstream = upstream
         self.http = http
         self.endpoint = endpoint
         self.key = key
-        self.authorization = key.map { "Bearer \($0.value)" }
+        self.authorization = key.map { Secret("Bearer \($0.value)") }
     }
 
     public enum Operation: String, Sendable {
@@ -89,7 +89,7 @@ public struct NexusClient: Sendable {
         headers.reserveCapacity(6)
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "accept", value: operation == .converseStream ? "application/vnd.amazon.eventstream" : "application/json")
-        if let authorization { headers.add(name: "authorization", value: authorization) }
+        if let authorization { headers.add(name: "authorization", value: authorization.value) }
         let request = HTTP1Request(
             target: target, path: "\(basePath)/model/\(Self.pathSegment(modelID))/\(operation.rawValue)", headers: headers,
             body: body)

@@ -67,6 +67,7 @@ public final class HTTP1ConnectionPool: Sendable {
     }
 
     private struct IdleConnection: Sendable {
+        let id: ObjectIdentifier
         let handler: NIOLoopBound<HTTP1ConnectionHandler>
         let channel: any Channel
         let timer: Scheduled<Void>
@@ -232,7 +233,9 @@ public final class HTTP1ConnectionPool: Sendable {
         let kept = state.withLock { s -> Bool in
             guard !s.shutDown else { return false }
             s.idle[target, default: []].append(
-                IdleConnection(handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), channel: channel, timer: timer))
+                IdleConnection(
+                    id: ObjectIdentifier(handler), handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), channel: channel,
+                    timer: timer))
             return true
         }
         if !kept {
@@ -246,7 +249,7 @@ public final class HTTP1ConnectionPool: Sendable {
         let id = ObjectIdentifier(handler)
         let removed = state.withLock { s -> IdleConnection? in
             s.open -= 1
-            guard var list = s.idle[target], let index = list.firstIndex(where: { ObjectIdentifier($0.handler.value) == id })
+            guard var list = s.idle[target], let index = list.firstIndex(where: { $0.id == id })
             else { return nil }
             defer { s.idle[target] = list }
             return list.remove(at: index)
