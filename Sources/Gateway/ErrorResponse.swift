@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NexusJSON
+import Synchronization
 
 extension APIError {
     /// The one place an error becomes an HTTP response: Anthropic's JSON error body, the right
@@ -31,19 +32,31 @@ extension HTTPField.Name {
 }
 
 /// Random ids in Anthropic's style (`msg_01…`, `req_01…`): a prefix and 24 base-62 characters.
+///
+/// Ids must be unique, not secret: they come from a SplitMix64 sequence seeded once from the
+/// system's generator, so making one costs no system call.
 enum Identifier {
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+    private static let state = Mutex(UInt64.random(in: .min ... .max))
+
+    /// The next 64 random bits of the shared SplitMix64 sequence.
+    private static func next() -> UInt64 {
+        var z = state.withLock { s in
+            s &+= 0x9E37_79B9_7F4A_7C15
+            return s
+        }
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 
     static func make(_ prefix: String) -> String {
-        // Four 64-bit draws give 22 characters of 5.95 bits each (a draw per character would be
-        // a getrandom(2) call per character).
-        var rng = SystemRandomNumberGenerator()
         var bytes = Array(prefix.utf8)
         bytes.reserveCapacity(bytes.count + 24)
         bytes.append(contentsOf: "01".utf8)
         var remaining = 22
         while remaining > 0 {
-            var word = rng.next()
+            var word = next()
             for _ in 0..<min(remaining, 6) {
                 bytes.append(alphabet[Int(word % 62)])
                 word /= 62
