@@ -1,6 +1,5 @@
 import AWSEventStream
 import AnthropicAPI
-import AsyncAlgorithms
 import Hummingbird
 import Logging
 import NIOCore
@@ -68,31 +67,6 @@ struct SSEPump: Sendable {
     let logContext: LogContext
     let metrics: GatewayMetrics
 
-    enum Item: Sendable {
-        case chunk(ByteBuffer)
-        case end
-        case tick
-    }
-
-    /// Wraps the rest of the upstream body as an async sequence that ends with `.end`.
-    struct Remaining: AsyncSequence, Sendable {
-        typealias Element = Item
-        var iterator: HTTP1ResponseBody.AsyncIterator
-
-        struct AsyncIterator: AsyncIteratorProtocol {
-            var iterator: HTTP1ResponseBody.AsyncIterator
-            var ended = false
-            mutating func next() async throws -> Item? {
-                if ended { return nil }
-                if let chunk = try await iterator.next() { return .chunk(chunk) }
-                ended = true
-                return .end
-            }
-        }
-
-        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(iterator: iterator) }
-    }
-
     func run(_ writer: inout any ResponseBodyWriter) async throws {
         var translator = self.translator
         var reader = upstream.reader
@@ -131,18 +105,24 @@ struct SSEPump: Sendable {
             try await flush(&writer)
             firstByte = clock.now - logContext.started
 
+            // One task relays the body and keeps the timers: the read wakes up with `.tick`
+            // when nothing arrived for `tickEvery`, and a tick is also run between chunks once
+            // due, so timeouts and shutdown are checked however busy the stream is.
             let tickEvery = min(pingInterval, .seconds(1))
-            let ticks = AsyncTimerSequence(interval: tickEvery, clock: clock).map { _ in Item.tick }
+            let tickAmount = TimeAmount.nanoseconds(tickEvery.nanoseconds)
+            var nextTick = NIODeadline.now() + tickAmount
+            var iterator = upstream.iterator
             do {
                 var upstreamEnded = false
-                loop: for try await item in merge(Remaining(iterator: upstream.iterator), ticks) {
+                loop: while true {
+                    let event = try await iterator.next(tickAt: nextTick)
                     if translator.isDone {
                         // The answer is complete and only the end of the upstream body was
                         // awaited (below): here it is, or a tick says it is late (then the
                         // connection is dropped instead of pooled).
                         break loop
                     }
-                    switch item {
+                    switch event {
                     case .chunk(let chunk):
                         lastUpstream = clock.now
                         reader.append(chunk)
@@ -160,6 +140,10 @@ struct SSEPump: Sendable {
                         }
                         translator.finish(into: &events)
                     case .tick:
+                        break
+                    }
+                    if !translator.isDone, NIODeadline.now() >= nextTick {
+                        nextTick = NIODeadline.now() + tickAmount
                         let now = clock.now
                         if shutdownSeen == nil, Task.isShuttingDownGracefully { shutdownSeen = now }
                         // Past the grace period the service group cancels this task, and a

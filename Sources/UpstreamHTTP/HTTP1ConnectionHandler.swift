@@ -62,13 +62,14 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .body(let chunk):
             exchange.receive(body: chunk)
         case .end:
+            // Back in the pool before the reader hears of the end: its next request finds it.
             self.exchange = nil
-            exchange.receiveEnd()
             if keepAlive, requestSent {
                 onReusable(self)
             } else {
                 context.close(promise: nil)
             }
+            exchange.receiveEnd()
         }
     }
 

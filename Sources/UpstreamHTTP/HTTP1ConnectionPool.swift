@@ -280,6 +280,12 @@ public struct HTTP1ResponseBody: AsyncSequence, Sendable {
         let owner: Owner
 
         public mutating func next() async throws -> ByteBuffer? { try await owner.exchange.next() }
+
+        /// The next chunk, the end, or `.tick` once `deadline` passed with nothing to read: lets
+        /// one task both relay a body and keep its own timers, without a second task.
+        public mutating func next(tickAt deadline: NIODeadline) async throws -> HTTP1BodyEvent {
+            try await owner.exchange.nextEvent(tickAt: deadline)
+        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(owner: owner) }

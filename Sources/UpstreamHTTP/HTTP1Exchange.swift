@@ -2,6 +2,15 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
+/// What a body read yields.
+public enum HTTP1BodyEvent: Sendable {
+    case chunk(ByteBuffer)
+    /// The answer ended.
+    case end
+    /// Nothing arrived by the time the reader asked to be woken at.
+    case tick
+}
+
 /// One request and its answer on one pooled connection, shared by the connection's handler (on
 /// the event loop) and the task reading the answer (anywhere).
 ///
@@ -16,11 +25,13 @@ final class HTTP1Exchange: Sendable {
         var firstChunk = 0
         var finished = false
         var failure: HTTP1ClientError?
-        var bodyWaiter: CheckedContinuation<ByteBuffer?, any Error>?
+        var bodyWaiter: CheckedContinuation<HTTP1BodyEvent, any Error>?
         var readHeld = false
         /// Any byte of the answer arrived (a failure before that may be retried on a new connection).
         var answered = false
         var timer: Scheduled<Void>?
+        /// Wakes a waiting reader with `.tick`.
+        var tickTimer: Scheduled<Void>?
 
         var hasBufferedChunk: Bool { firstChunk < chunks.count }
 
@@ -55,28 +66,34 @@ final class HTTP1Exchange: Sendable {
     }
 
     func receive(body: ByteBuffer) {
-        let waiter = state.withLock { s -> CheckedContinuation<ByteBuffer?, any Error>? in
-            if let waiter = s.bodyWaiter {
-                s.bodyWaiter = nil
-                return waiter
+        let (waiter, tick) = state.withLock { s -> (CheckedContinuation<HTTP1BodyEvent, any Error>?, Scheduled<Void>?) in
+            guard let waiter = s.bodyWaiter else {
+                s.chunks.append(body)
+                return (nil, nil)
             }
-            s.chunks.append(body)
-            return nil
+            defer {
+                s.bodyWaiter = nil
+                s.tickTimer = nil
+            }
+            return (waiter, s.tickTimer)
         }
-        waiter?.resume(returning: body)
+        tick?.cancel()
+        waiter?.resume(returning: .chunk(body))
     }
 
     func receiveEnd() {
-        let (waiter, timer) = state.withLock { s in
+        let (waiter, timer, tick) = state.withLock { s in
             s.finished = true
             defer {
                 s.bodyWaiter = nil
                 s.timer = nil
+                s.tickTimer = nil
             }
-            return (s.bodyWaiter, s.timer)
+            return (s.bodyWaiter, s.timer, s.tickTimer)
         }
         timer?.cancel()
-        waiter?.resume(returning: nil)
+        tick?.cancel()
+        waiter?.resume(returning: .end)
     }
 
     /// Fails whatever the reader waits for, now or next. Returns false when the answer had
@@ -84,8 +101,8 @@ final class HTTP1Exchange: Sendable {
     @discardableResult
     func fail(_ error: HTTP1ClientError) -> Bool {
         typealias Woken = (
-            head: CheckedContinuation<HTTPResponseHead, any Error>?, body: CheckedContinuation<ByteBuffer?, any Error>?,
-            timer: Scheduled<Void>?
+            head: CheckedContinuation<HTTPResponseHead, any Error>?, body: CheckedContinuation<HTTP1BodyEvent, any Error>?,
+            timer: Scheduled<Void>?, tick: Scheduled<Void>?
         )
         let woken = state.withLock { s -> Woken? in
             guard !s.finished, s.failure == nil else { return nil }
@@ -94,11 +111,13 @@ final class HTTP1Exchange: Sendable {
                 s.headWaiter = nil
                 s.bodyWaiter = nil
                 s.timer = nil
+                s.tickTimer = nil
             }
-            return (s.headWaiter, s.bodyWaiter, s.timer)
+            return (s.headWaiter, s.bodyWaiter, s.timer, s.tickTimer)
         }
         guard let woken else { return false }
         woken.timer?.cancel()
+        woken.tick?.cancel()
         woken.head?.resume(throwing: error)
         woken.body?.resume(throwing: error)
         return true
@@ -156,10 +175,16 @@ final class HTTP1Exchange: Sendable {
 
     /// The next body chunk, or nil at the end of the answer.
     func next() async throws -> ByteBuffer? {
-        // Fast path: a chunk is already there.
+        switch try await nextEvent(tickAt: nil) {
+        case .chunk(let chunk): chunk
+        case .end, .tick: nil
+        }
+    }
+
+    /// The next body chunk, the end, or `.tick` when nothing arrived by `tickAt`.
+    func nextEvent(tickAt: NIODeadline?) async throws -> HTTP1BodyEvent {
         enum Ready {
-            case chunk(ByteBuffer, releaseRead: Bool)
-            case end
+            case event(HTTP1BodyEvent, releaseRead: Bool)
             case failed(HTTP1ClientError)
             case wait
         }
@@ -168,30 +193,44 @@ final class HTTP1Exchange: Sendable {
                 let chunk = s.takeChunk()
                 let release = s.readHeld && !s.hasBufferedChunk
                 if release { s.readHeld = false }
-                return .chunk(chunk, releaseRead: release)
+                return .event(.chunk(chunk), releaseRead: release)
             }
-            if s.finished { return .end }
+            if s.finished { return .event(.end, releaseRead: false) }
             if let failure = s.failure { return .failed(failure) }
             return .wait
         }
+        // Fast path: the answer is already there.
         switch state.withLock({ poll(&$0) }) {
-        case .chunk(let chunk, let releaseRead):
+        case .event(let event, let releaseRead):
             if releaseRead { channel.read() }
-            return chunk
-        case .end: return nil
+            return event
         case .failed(let error): throw error
         case .wait: break
         }
+        if let tickAt, tickAt <= .now() { return .tick }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
-                let ready = state.withLock { s -> Result<ByteBuffer?, HTTP1ClientError>? in
-                    if s.hasBufferedChunk { return .success(s.takeChunk()) }
-                    if s.finished { return .success(nil) }
-                    if let failure = s.failure { return .failure(failure) }
-                    s.bodyWaiter = continuation
-                    return nil
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTP1BodyEvent, any Error>) in
+                let ready = state.withLock { s -> Result<HTTP1BodyEvent, HTTP1ClientError>? in
+                    switch poll(&s) {
+                    case .event(let event, _): return .success(event)  // no read was held: nothing was buffered before
+                    case .failed(let error): return .failure(error)
+                    case .wait:
+                        s.bodyWaiter = continuation
+                        return nil
+                    }
                 }
-                if let ready { continuation.resume(with: ready) }
+                if let ready {
+                    continuation.resume(with: ready)
+                } else if let tickAt {
+                    let tick = channel.eventLoop.scheduleTask(deadline: tickAt) { [self] in
+                        let waiter = state.withLock { s -> CheckedContinuation<HTTP1BodyEvent, any Error>? in
+                            defer { s.bodyWaiter = nil }
+                            return s.bodyWaiter
+                        }
+                        waiter?.resume(returning: .tick)
+                    }
+                    state.withLock { $0.tickTimer = tick }
+                }
             }
         } onCancel: {
             abandon()

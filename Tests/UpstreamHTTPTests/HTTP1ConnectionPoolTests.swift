@@ -1,0 +1,241 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import UpstreamHTTP
+
+/// A loopback HTTP/1.1 server with scripted answers, counting the connections it accepts.
+///
+/// - `/ok`: 200 `hello`, keep-alive.
+/// - `/close`: 200 `bye` with `connection: close`, then closes.
+/// - `/idle-close`: 200 `hello` (keep-alive announced), then closes the idle connection.
+/// - `/big`: 200, 64 chunks of 16 KiB.
+/// - `/silent`: never answers.
+final class ScriptedServer: Sendable {
+    final class Counter: Sendable {
+        private let value = Atomic<Int>(0)
+        func add() { value.add(1, ordering: .relaxed) }
+        func load(ordering: AtomicLoadOrdering = .relaxed) -> Int { value.load(ordering: .relaxed) }
+    }
+
+    let channel: any Channel
+    /// Connections accepted so far.
+    let accepted = Counter()
+
+    var port: Int { channel.localAddress!.port! }
+    var target: HTTP1Target { HTTP1Target(tls: false, host: "127.0.0.1", port: port) }
+
+    init() async throws {
+        let accepted = accepted
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { child in
+                accepted.add()
+                return child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try child.pipeline.syncOperations.addHandler(Handler())
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func stop() async throws { try await channel.close() }
+
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        var path = ""
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head): path = head.uri
+            case .body: break
+            case .end: answer(context)
+            }
+        }
+
+        private func answer(_ context: ChannelHandlerContext) {
+            var headers = HTTPHeaders()
+            switch path {
+            case "/ok", "/idle-close":
+                headers.add(name: "content-length", value: "5")
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "hello")))), promise: nil)
+                let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+                if path == "/idle-close" {
+                    let channel = context.channel
+                    done.whenComplete { _ in
+                        channel.eventLoop.scheduleTask(in: .milliseconds(20)) { channel.close(promise: nil) }
+                    }
+                }
+            case "/close":
+                headers.add(name: "content-length", value: "3")
+                headers.add(name: "connection", value: "close")
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "bye")))), promise: nil)
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            case "/big":
+                headers.add(name: "content-length", value: String(64 * 16384))
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                for _ in 0..<64 {
+                    context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(repeating: 0x61, count: 16384)))), promise: nil)
+                }
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            default:
+                break  // silent
+            }
+        }
+    }
+}
+
+@Suite("HTTP/1.1 connection pool against a scripted server")
+struct HTTP1ConnectionPoolTests {
+    func pool() throws -> HTTP1ConnectionPool {
+        var configuration = HTTP1ConnectionPool.Configuration()
+        configuration.connectTimeout = .seconds(2)
+        return try HTTP1ConnectionPool(configuration: configuration)
+    }
+
+    func get(_ pool: HTTP1ConnectionPool, _ server: ScriptedServer, _ path: String, deadline: TimeAmount = .seconds(5)) async throws
+        -> (HTTP1Response, String)
+    {
+        let response = try await pool.execute(
+            HTTP1Request(target: server.target, method: .GET, path: path, body: ByteBuffer()), deadline: .now() + deadline)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (response, String(buffer: body))
+    }
+
+    @Test func sequentialRequestsReuseOneConnection() async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        for _ in 0..<20 {
+            let (response, body) = try await get(pool, server, "/ok")
+            #expect(response.status == .ok && body == "hello")
+        }
+        #expect(server.accepted.load(ordering: .relaxed) == 1)
+        #expect(pool.openConnections == 1)
+        pool.shutdown()
+        try await server.stop()
+    }
+
+    @Test func connectionCloseAnswersAreNotReused() async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        for _ in 0..<3 {
+            let (_, body) = try await get(pool, server, "/close")
+            #expect(body == "bye")
+        }
+        #expect(server.accepted.load(ordering: .relaxed) == 3)
+        pool.shutdown()
+        try await server.stop()
+    }
+
+    @Test func aConnectionThePeerClosedWhileIdleIsReplaced() async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        for _ in 0..<3 {
+            let (_, body) = try await get(pool, server, "/idle-close")
+            #expect(body == "hello")
+            try await Task.sleep(for: .milliseconds(60))
+        }
+        #expect(server.accepted.load(ordering: .relaxed) == 3)
+        pool.shutdown()
+        try await server.stop()
+    }
+
+    @Test func aSilentServerHitsTheDeadline() async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        let started = ContinuousClock.now
+        await #expect(throws: HTTP1ClientError.deadlineExceeded) {
+            _ = try await get(pool, server, "/silent", deadline: .milliseconds(200))
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        // The connection was closed, not pooled: the next request works on a new one.
+        let (_, body) = try await get(pool, server, "/ok")
+        #expect(body == "hello")
+        pool.shutdown()
+        try await server.stop()
+    }
+
+    @Test func aBodyDroppedHalfReadClosesItsConnection() async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        do {
+            let response = try await pool.execute(
+                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()), deadline: .now() + .seconds(5))
+            var iterator = response.body.makeAsyncIterator()
+            let first = try await iterator.next()
+            #expect((first?.readableBytes ?? 0) > 0)
+        }
+        // Dropped: that connection closes; the next request gets a new one.
+        let (_, body) = try await get(pool, server, "/ok")
+        #expect(body == "hello")
+        #expect(server.accepted.load(ordering: .relaxed) == 2)
+        pool.shutdown()
+        try await server.stop()
+    }
+
+    @Test func aLargeBodyArrivesWhole() async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        let (_, body) = try await get(pool, server, "/big")
+        #expect(body.utf8.count == 64 * 16384)
+        #expect(try await get(pool, server, "/ok").1 == "hello")
+        #expect(server.accepted.load(ordering: .relaxed) == 1)
+        pool.shutdown()
+        try await server.stop()
+    }
+
+    @Test func aBodyOverTheLimitFails() async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        let response = try await pool.execute(
+            HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()), deadline: .now() + .seconds(5))
+        await #expect(throws: HTTP1ClientError.bodyTooLarge(limit: 100_000)) {
+            _ = try await response.body.collect(upTo: 100_000)
+        }
+        pool.shutdown()
+        try await server.stop()
+    }
+
+    @Test func aRefusedConnectionSaysSo() async throws {
+        let server = try await ScriptedServer()
+        let target = server.target
+        try await server.stop()
+        let pool = try pool()
+        do {
+            _ = try await pool.execute(HTTP1Request(target: target, path: "/ok", body: ByteBuffer()), deadline: .now() + .seconds(5))
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.description.contains("refused"), "\(error)")
+        }
+        pool.shutdown()
+    }
+
+    @Test(arguments: [
+        ("http://127.0.0.1:8080", false, "127.0.0.1", 8080, ""),
+        ("https://nexus.example.com", true, "nexus.example.com", 443, ""),
+        ("https://nexus.example.com/bedrock/", true, "nexus.example.com", 443, "/bedrock"),
+        ("HTTP://[::1]:9000/x?y=1", false, "::1", 9000, "/x"),
+    ])
+    func targetsParse(url: String, tls: Bool, host: String, port: Int, basePath: String) throws {
+        let parsed = try #require(HTTP1Target.parse(url: url))
+        #expect(parsed.target == HTTP1Target(tls: tls, host: host, port: port))
+        #expect(parsed.basePath == basePath)
+    }
+
+    @Test(arguments: ["ftp://x", "http://", "http://host:port", "http://host:70000", "nexus.example.com"])
+    func badTargetsDoNotParse(url: String) {
+        #expect(HTTP1Target.parse(url: url) == nil)
+    }
+
+    @Test func hostHeaderOmitsTheDefaultPort() {
+        #expect(HTTP1Target(tls: true, host: "a.example", port: 443).hostHeader == "a.example")
+        #expect(HTTP1Target(tls: false, host: "a.example", port: 8080).hostHeader == "a.example:8080")
+        #expect(HTTP1Target(tls: false, host: "::1", port: 80).hostHeader == "[::1]")
+    }
+}
