@@ -86,8 +86,6 @@ let package = Package(
             dependencies: [
                 "Gateway", "NexusSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

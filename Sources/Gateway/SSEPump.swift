@@ -112,6 +112,7 @@ struct SSEPump: Sendable {
             let tickAmount = TimeAmount.nanoseconds(tickEvery.nanoseconds)
             var nextTick = NIODeadline.now() + tickAmount
             var iterator = upstream.iterator
+            var relayed = 0
             do {
                 var upstreamEnded = false
                 loop: while true {
@@ -172,6 +173,11 @@ struct SSEPump: Sendable {
                         }
                     }
                     try await flush(&writer)
+                    // When both the upstream and the client keep up, neither read nor write
+                    // suspends: give the thread (an event loop, with NIO as the global executor)
+                    // to its other connections now and then.
+                    relayed &+= 1
+                    if relayed % 32 == 0 { await Task.yield() }
                     // After the last event AI Nexus ends the body at once: read that end too, so
                     // the connection goes back to the pool rather than being cut.
                     if translator.isDone, upstreamEnded || outcome != "ok" { break loop }

@@ -83,7 +83,12 @@ struct StreamScript: Sendable {
     /// then closes the connection without the terminating chunk.
     func write(to writer: inout any ResponseBodyWriter) async throws {
         let split = fault == nil ? events.count : faultPoint
-        for event in events[..<split] { try await writer.write(try frame(event)) }
+        for (index, event) in events[..<split].enumerated() {
+            try await writer.write(try frame(event))
+            // A writer with room never suspends: let the other connections of this thread (an
+            // event loop, with NIO as the global executor) run between bursts of frames.
+            if index % 64 == 63 { await Task.yield() }
+        }
         switch fault {
         case nil:
             break

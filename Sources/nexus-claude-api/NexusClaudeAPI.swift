@@ -1,8 +1,5 @@
 import ArgumentParser
-import Foundation
 import Gateway
-import NIOCore
-import NIOPosix
 
 /// `nexus-claude-api`: the Anthropic Messages API on top of AI Nexus (Bedrock Converse).
 @main
@@ -18,23 +15,4 @@ struct NexusClaudeAPI: AsyncParsableCommand {
         subcommands: [Serve.self, Simulate.self, Config.self, Translate.self],
         defaultSubcommand: Serve.self
     )
-
-    /// Runs the command with SwiftNIO's event loops as Swift Concurrency's global executor (set
-    /// `NEXUS_NIO_EXECUTOR=0` to keep the default pool, e.g. to compare): a request's tasks then
-    /// run on the event loop of its connections, with no hand-over between thread pools.
-    static func main() async {
-        if ProcessInfo.processInfo.environment["NEXUS_NIO_EXECUTOR"] != "0" {
-            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        }
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
-    }
 }
