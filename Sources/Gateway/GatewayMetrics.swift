@@ -70,22 +70,32 @@ public final class GatewayMetrics: Sendable {
 /// queueing without bound.
 final class ConcurrencyLimiter: Sendable {
     let limit: Int
-    private let inFlight = Mutex(0)
+    private struct Counts {
+        var inFlight = 0
+        /// Leases handed out since start.
+        var granted = 0
+    }
+
+    private let counts = Mutex(Counts())
 
     init(limit: Int) { self.limit = limit }
 
     /// A lease while under the limit. The slot is freed when the lease is released or dropped,
     /// so a streaming body that captures it holds the slot until the stream ends.
     func acquire() -> Lease? {
-        let ok = inFlight.withLock { n in
-            guard n < limit else { return false }
-            n += 1
+        let ok = counts.withLock { c in
+            guard c.inFlight < limit else { return false }
+            c.inFlight += 1
+            c.granted += 1
             return true
         }
         return ok ? Lease(self) : nil
     }
 
-    fileprivate func release() { inFlight.withLock { $0 -= 1 } }
+    /// Requests in flight now, and leases granted since start.
+    var snapshot: (inFlight: Int, granted: Int) { counts.withLock { ($0.inFlight, $0.granted) } }
+
+    fileprivate func release() { counts.withLock { $0.inFlight -= 1 } }
 
     final class Lease: Sendable {
         let limiter: ConcurrencyLimiter

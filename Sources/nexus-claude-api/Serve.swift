@@ -173,7 +173,7 @@ struct Serve: AsyncParsableCommand {
         }
         let gateway = Gateway(configuration: config, client: client, logger: logger, retryPolicy: config.retry)
 
-        var services: [any Service] = [HTTPClientService(client: client)]
+        var services: [any Service] = [HTTPClientService(client: client), MemoryTrimService(gateway: gateway)]
         let (simulatorReady, simulatorPort) = AsyncStream.makeStream(of: Int.self)
         if config.simulated {
             var simOptions = SimulatorOptions()
