@@ -149,9 +149,7 @@ struct Serve: AsyncParsableCommand {
         let json = config.logFormat == "json"
         LoggingSystem.bootstrap { label in
             if json { return JSONLogHandler(label: label, level: level) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            return TextLogHandler(label: label, level: level)
         }
         let logger = Logger(label: "nexus-claude-api")
         if config.logBodies { logger.notice("--log-bodies is on: request bodies (prompts) are logged at debug level") }
