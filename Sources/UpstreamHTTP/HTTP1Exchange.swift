@@ -210,15 +210,17 @@ final class HTTP1Exchange: Sendable {
         if let tickAt, tickAt <= .now() { return .tick }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTP1BodyEvent, any Error>) in
-                let ready = state.withLock { s -> Result<HTTP1BodyEvent, HTTP1ClientError>? in
+                // A chunk may have arrived (and the read been held) since the first look.
+                let (ready, releaseRead) = state.withLock { s -> (Result<HTTP1BodyEvent, HTTP1ClientError>?, Bool) in
                     switch poll(&s) {
-                    case .event(let event, _): return .success(event)  // no read was held: nothing was buffered before
-                    case .failed(let error): return .failure(error)
+                    case .event(let event, let releaseRead): return (.success(event), releaseRead)
+                    case .failed(let error): return (.failure(error), false)
                     case .wait:
                         s.bodyWaiter = continuation
-                        return nil
+                        return (nil, false)
                     }
                 }
+                if releaseRead { channel.read() }
                 if let ready {
                     continuation.resume(with: ready)
                 } else if let tickAt {
