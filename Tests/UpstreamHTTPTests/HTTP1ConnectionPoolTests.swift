@@ -190,6 +190,28 @@ struct HTTP1ConnectionPoolTests {
         try await server.stop()
     }
 
+    /// A reader that sometimes lags and sometimes waits: whichever side is ahead, a held read
+    /// must always be released, or the body stalls (caught by the deadline).
+    @Test func aBodyReadAtAnUnevenPaceNeverStalls() async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        for round in 0..<20 {
+            let response = try await pool.execute(
+                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()), deadline: .now() + .seconds(10))
+            var iterator = response.body.makeAsyncIterator()
+            var total = 0
+            var n = round
+            while let chunk = try await iterator.next() {
+                total += chunk.readableBytes
+                n = (n &* 1_103_515_245 &+ 12345) & 0x7fff_ffff
+                if n % 3 == 0 { try await Task.sleep(for: .microseconds(n % 500)) } else if n % 3 == 1 { await Task.yield() }
+            }
+            #expect(total == 64 * 16384)
+        }
+        pool.shutdown()
+        try await server.stop()
+    }
+
     @Test func aBodyOverTheLimitFails() async throws {
         let server = try await ScriptedServer()
         let pool = try pool()
