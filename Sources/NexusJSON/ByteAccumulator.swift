@@ -6,20 +6,32 @@ import Musl
 import Darwin
 #endif
 
-/// A growable byte buffer with cheap appends (one capacity check each), used where bytes come one small
+/// A byte buffer with cheap appends (one capacity check each), used where bytes come one small
 /// piece at a time: the parser decodes escaped strings into one, the serializer writes JSON text
-/// into one and hands the result over with a single copy.
+/// into one.
 ///
-/// Noncopyable: it owns its memory and frees it when it goes out of scope. The memory comes from
-/// `malloc` so that growing is a `realloc`, which moves large blocks without copying them.
+/// Either growable, owning `malloc` memory (growing is a `realloc`, which moves large blocks
+/// without copying them), or a fixed window of someone else's memory (`init(window:)`), such as
+/// a `ByteBuffer`'s writable bytes: the serializer sizes its output first and writes it there
+/// directly. Noncopyable: owned memory is freed when it goes out of scope.
 struct ByteAccumulator: ~Copyable {
     private var storage: UnsafeMutablePointer<UInt8>?
     private var capacity = 0
     private(set) var count = 0
+    /// False for a window: the memory is borrowed and cannot grow.
+    private let ownsStorage: Bool
 
-    init() {}
+    init() { ownsStorage = true }
 
-    deinit { free(storage) }
+    /// Writes into `window`, which must outlive the accumulator. Appending past its end traps
+    /// (the caller sized the window for exactly what it writes).
+    init(window: UnsafeMutableRawBufferPointer) {
+        storage = window.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        capacity = window.count
+        ownsStorage = false
+    }
+
+    deinit { if ownsStorage { free(storage) } }
 
     /// The bytes written since the last `removeAll()`; valid until the next mutation.
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: count) }
@@ -89,6 +101,7 @@ struct ByteAccumulator: ~Copyable {
     }
 
     private mutating func grow(toFit length: Int) -> UnsafeMutableRawPointer {
+        precondition(ownsStorage, "ByteAccumulator: writing \(length) bytes past the end of a fixed window")
         let newCapacity = max(capacity * 2, count + length, 1024)
         guard let newStorage = realloc(storage, newCapacity) else {
             fatalError("ByteAccumulator: out of memory growing to \(newCapacity) bytes")
