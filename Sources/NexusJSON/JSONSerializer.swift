@@ -6,14 +6,12 @@ extension JSONValue {
     /// `writeEscapedString(_:into:)`). A number whose text is not a valid JSON number (such as the
     /// `"null"` that `JSONValue.double(.nan)` produces) is written as `null`.
     ///
-    /// The text is sized first (`jsonByteCount`), then written straight into the buffer's
-    /// storage: one allocation of the exact size at most, no intermediate copy.
+    /// The text goes straight into the buffer's storage, reserved from the cheap
+    /// `JSONWriter.estimatedByteCount(of:)`: one allocation of about the right size, no
+    /// intermediate copy (unless escapes outgrow the estimate's margin).
     public func write(into buffer: inout ByteBuffer) {
-        let length = jsonByteCount
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { window in
-            var writer = JSONWriter(window: UnsafeMutableRawBufferPointer(rebasing: window[..<length]))
+        JSONWriter.write(into: &buffer, estimatedByteCount: JSONWriter.estimatedByteCount(of: self)) { writer in
             writer.write(self)
-            return writer.output.count
         }
     }
 
@@ -28,16 +26,19 @@ extension JSONValue {
         return [UInt8](unsafeUninitializedCapacity: length) { storage, initialized in
             var writer = JSONWriter(window: UnsafeMutableRawBufferPointer(storage))
             writer.write(self)
-            initialized = writer.output.count
+            precondition(writer.output.isInWindow && writer.output.count == length)
+            initialized = length
         }
     }
 
     /// The compact JSON text of this value, for example `{"a":1,"b":[true,null]}`.
     public var jsonString: String {
-        String(unsafeUninitializedCapacity: jsonByteCount) { storage in
+        let length = jsonByteCount
+        return String(unsafeUninitializedCapacity: length) { storage in
             var writer = JSONWriter(window: UnsafeMutableRawBufferPointer(storage))
             writer.write(self)
-            return writer.output.count
+            precondition(writer.output.isInWindow && writer.output.count == length)
+            return length
         }
     }
 
@@ -50,20 +51,17 @@ extension JSONValue {
     /// Escapes `"` and `\` as `\"` and `\\`, control characters as `\n`, `\r`, `\t`, `\b`, `\f` or
     /// `\u00xx` (lowercase hex); everything else, `/` and non-ASCII included, is copied as UTF-8.
     /// For code that renders JSON by hand, such as server-sent events. Written straight into the
-    /// buffer's storage.
+    /// buffer's storage, like `write(into:)`.
     public static func writeEscapedString(_ string: String, into buffer: inout ByteBuffer) {
-        let length = JSONWriter.byteCount(ofString: string)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { window in
-            var writer = JSONWriter(window: UnsafeMutableRawBufferPointer(rebasing: window[..<length]))
+        JSONWriter.write(into: &buffer, estimatedByteCount: JSONWriter.estimatedByteCount(ofString: string)) { writer in
             writer.writeString(string)
-            return writer.output.count
         }
     }
 }
 
 /// The compact serializer. It writes into a `ByteAccumulator` (cheap appends, strings copied in
-/// runs between the bytes that need escaping): a growable one, or a window sized beforehand
-/// with `byteCount(of:)`, which the public API uses to write into the destination directly.
+/// runs between the bytes that need escaping), empty or on a window of the destination's memory,
+/// which the public API uses to write there directly.
 ///
 /// Recursion follows the value's nesting, which the parser bounds.
 struct JSONWriter: ~Copyable {
@@ -72,7 +70,7 @@ struct JSONWriter: ~Copyable {
     /// A writer with a growable output.
     init() { output = ByteAccumulator() }
 
-    /// A writer into `window`, which must be large enough for everything written (it traps otherwise).
+    /// A writer into `window`; see `ByteAccumulator.init(window:)`.
     init(window: UnsafeMutableRawBufferPointer) { output = ByteAccumulator(window: window) }
 
     mutating func write(_ value: JSONValue) {
@@ -141,6 +139,54 @@ struct JSONWriter: ~Copyable {
             output.append(JSONBytes.quote)
         }
     }
+
+    /// Runs `body` with a writer on `buffer`'s writable bytes, at least `estimatedByteCount` plus
+    /// a margin for escapes (1/16 + 16 bytes) of them, and appends what it wrote. Text that
+    /// outgrows them (many escapes) is written to the writer's own memory and copied in.
+    static func write(
+        into buffer: inout ByteBuffer, estimatedByteCount: Int, _ body: (inout JSONWriter) -> Void
+    ) {
+        var spilled: [UInt8] = []
+        let reserved = estimatedByteCount &+ estimatedByteCount &>> 4 &+ 16
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: reserved) { window in
+            var writer = JSONWriter(window: window)
+            body(&writer)
+            guard writer.output.isInWindow else {
+                spilled = Array(writer.output.bytes)
+                return 0
+            }
+            return writer.output.count
+        }
+        if !spilled.isEmpty { buffer.writeBytes(spilled) }
+    }
+
+    /// The length of `value`'s compact text if no string needs escapes: a lower bound that takes
+    /// no string scanning, only the tree walk.
+    static func estimatedByteCount(of value: JSONValue) -> Int {
+        switch value {
+        case .null: return 4
+        case .bool(let flag): return flag ? 4 : 5
+        case .number(let literal): return max(literal.utf8.count, 4)
+        case .string(let string): return estimatedByteCount(ofString: string)
+        case .array(let elements):
+            var total = 2 &+ max(elements.count &- 1, 0)
+            elements.withUnsafeBufferPointer { elements in
+                for element in elements { total &+= estimatedByteCount(of: element) }
+            }
+            return total
+        case .object(let object):
+            var total = 2 &+ max(object.storage.count &- 1, 0) &+ object.storage.count
+            object.storage.withUnsafeBufferPointer { members in
+                for member in members {
+                    total &+= estimatedByteCount(ofString: member.key) &+ estimatedByteCount(of: member.value)
+                }
+            }
+            return total
+        }
+    }
+
+    @inline(__always)
+    static func estimatedByteCount(ofString string: String) -> Int { string.utf8.count &+ 2 }
 
     /// The length of `value`'s compact text: what `write(_:)` appends.
     static func byteCount(of value: JSONValue) -> Int {

@@ -144,11 +144,14 @@ struct SerializerTests {
         #expect(JSONValue.number("1.50").prettyString() == "1.50")
     }
     /// Values whose sizing and writing must agree: every escape kind, non-ASCII (U+2028/2029 are
-    /// copied as is), invalid number literals (written as `null`), nesting and empty containers.
+    /// copied as is), invalid number literals (written as `null`), nesting and empty containers,
+    /// text with more escapes than `write(into: ByteBuffer)` reserves room for.
     static let sizedValues: [JSONValue] = [
         .null, true, false, 0, .number("-1.5"), .number("1e400"), .number("01"), .number("null"), .number(""),
         "", "plain", "\"", "\\", "a\u{0}b\u{1F}c\u{7F}", "\u{8}\u{9}\u{A}\u{C}\u{D}", "é日本\u{1F600}",
         "\u{2028}x\u{2029}", .string(String(repeating: "0123456789\"\n", count: 40)),
+        // Escapes beyond the ByteBuffer writer's margin: written elsewhere, then copied in.
+        .string(String(repeating: "\u{1}", count: 300)), [.string(String(repeating: "\"", count: 5000)), "x"],
         [], [:], [1, [2, [3, []]], ["k": nil]],
         .object(JSONObject([(key: "a\"b\n\u{1}", value: "v"), (key: "é", value: [true, false])])),
     ]
