@@ -8,7 +8,7 @@ extension JSONValue {
     ///
     /// The text goes straight into the buffer's storage, reserved from the cheap
     /// `JSONWriter.estimatedByteCount(of:)`: one allocation of about the right size, no
-    /// intermediate copy (unless escapes outgrow the estimate's margin).
+    /// intermediate copy (unless escapes outgrow the buffer's spare capacity).
     public func write(into buffer: inout ByteBuffer) {
         JSONWriter.write(into: &buffer, estimatedByteCount: JSONWriter.estimatedByteCount(of: self)) { writer in
             writer.write(self)
@@ -140,15 +140,15 @@ struct JSONWriter: ~Copyable {
         }
     }
 
-    /// Runs `body` with a writer on `buffer`'s writable bytes, at least `estimatedByteCount` plus
-    /// a margin for escapes (1/16 + 16 bytes) of them, and appends what it wrote. Text that
-    /// outgrows them (many escapes) is written to the writer's own memory and copied in.
+    /// Runs `body` with a writer on all of `buffer`'s writable bytes, at least
+    /// `estimatedByteCount` of them, and appends what it wrote. NIO rounds a buffer's capacity up
+    /// to a power of two, which usually leaves room for the escapes; text that outgrows it is
+    /// written to the writer's own memory and copied in.
     static func write(
         into buffer: inout ByteBuffer, estimatedByteCount: Int, _ body: (inout JSONWriter) -> Void
     ) {
         var spilled: [UInt8] = []
-        let reserved = estimatedByteCount &+ estimatedByteCount &>> 4 &+ 16
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: reserved) { window in
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: estimatedByteCount) { window in
             var writer = JSONWriter(window: window)
             body(&writer)
             guard writer.output.isInWindow else {
