@@ -124,18 +124,23 @@ public struct ModelCatalog: Sendable, Hashable {
     /// searcher. Other names take that general path (Unicode case mapping, `Character` boundaries).
     static func name(_ name: String, containsFamily family: String) -> Bool {
         let found = name.utf8.withContiguousStorageIfAvailable { haystack in
-            family.utf8.withContiguousStorageIfAvailable { needle -> Bool? in
-                guard haystack.allSatisfy({ $0 < 0x80 }) else { return nil }
-                guard haystack.count >= needle.count else { return false }
-                for start in 0...(haystack.count - needle.count) {
-                    var k = 0
-                    while k < needle.count, asciiLowercased(haystack[start + k]) == needle[k] { k += 1 }
-                    if k == needle.count { return true }
-                }
-                return false
-            } ?? nil
-        } ?? nil
-        return found ?? name.lowercased().contains(family)
+            family.utf8.withContiguousStorageIfAvailable { asciiContains(haystack, lowercase: $0) } ?? nil
+        }
+        return (found ?? nil) ?? name.lowercased().contains(family)
+    }
+
+    /// Whether ASCII `haystack`, ASCII-lowercased, contains `needle`; nil if `haystack` is not ASCII.
+    private static func asciiContains(
+        _ haystack: UnsafeBufferPointer<UInt8>, lowercase needle: UnsafeBufferPointer<UInt8>
+    ) -> Bool? {
+        guard haystack.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) {
+            var k = 0
+            while k < needle.count, asciiLowercased(haystack[start + k]) == needle[k] { k += 1 }
+            if k == needle.count { return true }
+        }
+        return false
     }
 
     @inline(__always)
