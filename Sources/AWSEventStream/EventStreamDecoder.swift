@@ -1,5 +1,13 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An incremental decoder for `application/vnd.amazon.eventstream` frames.
 ///
 /// Conforms to `NIOSingleStepByteToMessageDecoder`, so it can run inside a NIO pipeline (`ByteToMessageHandler`) or be
@@ -137,6 +145,26 @@ public struct EventStreamDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         return EventStreamMessage(headers: headers, payload: payload)
     }
 
+    /// The header names and values of every Bedrock frame, with their UTF-8 bytes.
+    private static let knownStrings: [(utf8: [UInt8], string: String)] = [
+        EventStreamHeaderName.eventType, EventStreamHeaderName.contentType, EventStreamHeaderName.messageType,
+        EventStreamHeaderName.exceptionType, EventStreamHeaderName.errorCode, EventStreamHeaderName.errorMessage,
+        "application/json", "event", "exception", "error",
+        "messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata",
+    ].map { (Array($0.utf8), $0) }
+
+    /// The shared `String` for bytes that spell one of `knownStrings`, or nil: frames repeat the
+    /// same few names and values, which then cost a comparison instead of a new (validated,
+    /// often heap-allocated) string each.
+    static func knownString(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard let base = bytes.baseAddress else { return nil }
+        for known in knownStrings where known.utf8.count == bytes.count {
+            let equal = known.utf8.withUnsafeBytes { memcmp($0.baseAddress!, base, bytes.count) == 0 }
+            if equal { return known.string }
+        }
+        return nil
+    }
+
     /// Parses a complete headers section. Every read is bounds-checked against `bytes.count` first.
     static func parseHeaders(_ bytes: UnsafeRawBufferPointer) -> Result<[EventStreamHeader], EventStreamError> {
         var headers: [EventStreamHeader] = []
@@ -150,6 +178,7 @@ public struct EventStreamDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         func readString(length: Int) -> String? {
             let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
             offset += length
+            if let known = Self.knownString(slice) { return known }
             // Header names and values are nearly always ASCII: take the cheap path for those, and fully validate
             // the rest (`String(validating:)` is comparatively slow for short strings).
             let isASCII = slice.allSatisfy { $0 < 0x80 }

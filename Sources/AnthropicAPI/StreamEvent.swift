@@ -38,6 +38,16 @@ public enum StreamEvent: Sendable, Hashable {
             }
         }
 
+        /// `,"delta":{"type":"<typeName>","<fieldName>":`: the JSON between the index and the value.
+        var membersBeforeValue: StaticString {
+            switch self {
+            case .text: #","delta":{"type":"text_delta","text":"#
+            case .inputJSON: #","delta":{"type":"input_json_delta","partial_json":"#
+            case .thinking: #","delta":{"type":"thinking_delta","thinking":"#
+            case .signature: #","delta":{"type":"signature_delta","signature":"#
+            }
+        }
+
         var value: String {
             switch self {
             case .text(let s), .inputJSON(let s), .thinking(let s), .signature(let s): s
@@ -105,24 +115,20 @@ public enum StreamEvent: Sendable, Hashable {
     }
 
     /// Appends the SSE frame to `buffer`. Deltas, the bulk of every stream, are written without
-    /// building an intermediate JSON tree.
+    /// building an intermediate JSON tree, in as few pieces as possible.
     public func write(into buffer: inout ByteBuffer) {
+        if case .contentBlockDelta(let index, let delta) = self {
+            buffer.writeStaticString("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":")
+            buffer.writeString(String(index))
+            buffer.writeStaticString(delta.membersBeforeValue)
+            JSONValue.writeEscapedString(delta.value, into: &buffer)
+            buffer.writeStaticString("}}\n\n")
+            return
+        }
         buffer.writeStaticString("event: ")
         buffer.writeString(name)
         buffer.writeStaticString("\ndata: ")
-        if case .contentBlockDelta(let index, let delta) = self {
-            buffer.writeStaticString("{\"type\":\"content_block_delta\",\"index\":")
-            buffer.writeString(String(index))
-            buffer.writeStaticString(",\"delta\":{\"type\":\"")
-            buffer.writeString(delta.typeName)
-            buffer.writeStaticString("\",\"")
-            buffer.writeString(delta.fieldName)
-            buffer.writeStaticString("\":")
-            JSONValue.writeEscapedString(delta.value, into: &buffer)
-            buffer.writeStaticString("}}")
-        } else {
-            data.write(into: &buffer)
-        }
+        data.write(into: &buffer)
         buffer.writeStaticString("\n\n")
     }
 }

@@ -118,3 +118,123 @@ public enum ConverseStreamEvent: Sendable, Hashable {
         }
     }
 }
+
+// MARK: - contentBlockDelta fast path
+
+extension ConverseStreamEvent {
+    /// Decodes a `contentBlockDelta` payload of the usual shape without building a JSON tree:
+    /// compact `{…}` with the members `"contentBlockIndex":<integer>`, `"delta":{"text":<string>}`
+    /// or `"delta":{"toolUse":{"input":<string>}}`, and optionally `"p":<string>` (padding), in any
+    /// order, each at most once, no whitespace.
+    ///
+    /// Returns nil for anything else, valid or not: the caller then parses the payload in full
+    /// (`JSONValue.parse` and `init(eventType:payload:)`), so every other shape, and every
+    /// malformed payload, gets exactly the general path's result or error. Strings are decoded
+    /// by `JSONValue.parse` on their literal alone (same escapes, same UTF-8 validation); the
+    /// padding is only checked, not decoded.
+    public static func contentBlockDelta(fastPathFrom payload: UnsafeRawBufferPointer) -> ConverseStreamEvent? {
+        guard let base = payload.baseAddress else { return nil }
+        var scanner = DeltaScanner(bytes: base.assumingMemoryBound(to: UInt8.self), end: payload.count)
+        return scanner.scan()
+    }
+}
+
+/// The byte scanner of `ConverseStreamEvent.contentBlockDelta(fastPathFrom:)`. Every read checks
+/// `position < end`; any surprise returns nil.
+private struct DeltaScanner {
+    let bytes: UnsafePointer<UInt8>
+    let end: Int
+    var position = 0
+
+    init(bytes: UnsafePointer<UInt8>, end: Int) {
+        self.bytes = bytes
+        self.end = end
+    }
+
+    mutating func scan() -> ConverseStreamEvent? {
+        guard consume("{") else { return nil }
+        var index: Int?
+        var delta: ConverseStreamEvent.Delta?
+        var sawPadding = false
+        repeat {
+            if index == nil, consume(#""contentBlockIndex":"#) {
+                guard let value = integer() else { return nil }
+                index = value
+            } else if delta == nil, consume(#""delta":{"#) {
+                if consume(#""text":"#) {
+                    guard let text = string(), consume("}") else { return nil }
+                    delta = .text(text)
+                } else if consume(#""toolUse":{"input":"#) {
+                    guard let input = string(), consume("}}") else { return nil }
+                    delta = .toolUseInput(input)
+                } else {
+                    return nil
+                }
+            } else if !sawPadding, consume(#""p":"#) {
+                guard skipPlainString() else { return nil }
+                sawPadding = true
+            } else {
+                return nil
+            }
+        } while consume(",")
+        guard consume("}"), position == end, let index, let delta else { return nil }
+        return .contentBlockDelta(index: index, delta: delta)
+    }
+
+    /// Skips `literal` if the input continues with it.
+    mutating func consume(_ literal: StaticString) -> Bool {
+        let length = literal.utf8CodeUnitCount
+        guard end - position >= length else { return false }
+        for k in 0..<length where bytes[position + k] != literal.utf8Start[k] { return false }
+        position += length
+        return true
+    }
+
+    /// A JSON integer without sign, fraction or exponent (`0` or no leading zero), at most 18 digits.
+    mutating func integer() -> Int? {
+        let start = position
+        var value = 0
+        while position < end, bytes[position] &- UInt8(ascii: "0") < 10, position - start < 18 {
+            value = value * 10 + Int(bytes[position] &- UInt8(ascii: "0"))
+            position += 1
+        }
+        let digits = position - start
+        guard digits > 0, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
+        // A longer number, a fraction or an exponent: not this shape.
+        guard position < end, bytes[position] == UInt8(ascii: ",") || bytes[position] == UInt8(ascii: "}") else {
+            return nil
+        }
+        return value
+    }
+
+    /// A string literal decoded by the JSON parser itself, or nil if it is not a valid one.
+    mutating func string() -> String? {
+        guard position < end, bytes[position] == UInt8(ascii: "\"") else { return nil }
+        let start = position
+        position += 1
+        while position < end {
+            switch bytes[position] {
+            case UInt8(ascii: "\\"): position += 2
+            case UInt8(ascii: "\""):
+                position += 1
+                let literal = UnsafeRawBufferPointer(start: bytes + start, count: position - start)
+                return (try? JSONValue.parse(literal))?.stringValue
+            default: position += 1
+            }
+        }
+        return nil
+    }
+
+    /// Skips a string literal of printable ASCII without escapes (Bedrock's padding), else nil.
+    mutating func skipPlainString() -> Bool {
+        guard position < end, bytes[position] == UInt8(ascii: "\"") else { return false }
+        position += 1
+        while position < end {
+            let byte = bytes[position]
+            position += 1
+            if byte == UInt8(ascii: "\"") { return true }
+            guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\") else { return false }
+        }
+        return false
+    }
+}

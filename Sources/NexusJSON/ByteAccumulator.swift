@@ -6,20 +6,32 @@ import Musl
 import Darwin
 #endif
 
-/// A growable byte buffer with cheap appends (one capacity check each), used where bytes come one small
+/// A byte buffer with cheap appends (one capacity check each), used where bytes come one small
 /// piece at a time: the parser decodes escaped strings into one, the serializer writes JSON text
-/// into one and hands the result over with a single copy.
+/// into one.
 ///
-/// Noncopyable: it owns its memory and frees it when it goes out of scope. The memory comes from
-/// `malloc` so that growing is a `realloc`, which moves large blocks without copying them.
+/// It starts either empty, or on a window of someone else's memory (`init(window:)`), such as a
+/// `ByteBuffer`'s writable bytes, so that text written there needs no copy. When more is
+/// written than the window holds, it moves to memory of its own and carries on (`isInWindow`
+/// turns false). Its own memory comes from `malloc`, so that growing is a `realloc`, which moves
+/// large blocks without copying them. Noncopyable: it frees its own memory when it goes out of scope.
 struct ByteAccumulator: ~Copyable {
     private var storage: UnsafeMutablePointer<UInt8>?
     private var capacity = 0
     private(set) var count = 0
+    /// True while the bytes are in the window given to `init(window:)` (borrowed memory).
+    private(set) var isInWindow: Bool
 
-    init() {}
+    init() { isInWindow = false }
 
-    deinit { free(storage) }
+    /// Writes into `window`, which must stay valid as long as the accumulator writes there.
+    init(window: UnsafeMutableRawBufferPointer) {
+        storage = window.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        capacity = window.count
+        isInWindow = true
+    }
+
+    deinit { if !isInWindow { free(storage) } }
 
     /// The bytes written since the last `removeAll()`; valid until the next mutation.
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: count) }
@@ -90,12 +102,20 @@ struct ByteAccumulator: ~Copyable {
 
     private mutating func grow(toFit length: Int) -> UnsafeMutableRawPointer {
         let newCapacity = max(capacity * 2, count + length, 1024)
-        guard let newStorage = realloc(storage, newCapacity) else {
+        let newStorage: UnsafeMutableRawPointer?
+        if isInWindow {
+            newStorage = malloc(newCapacity)
+            if let newStorage, let storage { newStorage.copyMemory(from: storage, byteCount: count) }
+        } else {
+            newStorage = realloc(storage, newCapacity)
+        }
+        guard let newStorage else {
             fatalError("ByteAccumulator: out of memory growing to \(newCapacity) bytes")
         }
         let typed = newStorage.bindMemory(to: UInt8.self, capacity: newCapacity)
         storage = typed
         capacity = newCapacity
+        isInWindow = false
         return UnsafeMutableRawPointer(typed + count)
     }
 }

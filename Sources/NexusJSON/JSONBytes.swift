@@ -89,8 +89,14 @@ enum JSONBytes {
 // MARK: - String escaping
 
 extension JSONBytes {
-    /// The longest escape sequence `writeEscape(for:to:)` writes (`\u00xx`).
-    static let maxEscapeLength = 6
+    /// The length of the escape sequence `writeEscape(for:to:)` writes for `byte`.
+    @inline(__always)
+    static func escapeLength(for byte: UInt8) -> Int {
+        switch byte {
+        case quote, backslash, 0x08, 0x09, 0x0A, 0x0C, 0x0D: 2
+        default: 6
+        }
+    }
 
     /// Writes the escape sequence for `"`, `\` or a control character (`\n`, `\r`, `\t`, `\b`,
     /// `\f`, else `\u00xx` in lowercase hex) at `out`; returns its length.

@@ -1,13 +1,5 @@
 import NIOCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension JSONValue {
     /// The default nesting limit of the `parse` functions: arrays and objects nested deeper are rejected.
     public static let defaultMaxDepth = 256
@@ -358,8 +350,8 @@ struct JSONParser: ~Copyable {
     /// Makes a String from UTF-8 bytes; when `validating`, rejects invalid UTF-8 (reported within
     /// `sourceStart..<sourceEnd`). Pure ASCII needs no validation.
     ///
-    /// `String(decoding:)` repairs invalid input; a repaired string never equals its source bytes,
-    /// which costs one `memcmp` instead of a second validation pass.
+    /// `String(validating:as:)` validates and copies in one pass and fails instead of repairing,
+    /// so nothing needs comparing afterwards.
     @inline(__always)
     private func makeString(
         _ content: UnsafeBufferPointer<UInt8>,
@@ -367,14 +359,9 @@ struct JSONParser: ~Copyable {
         sourceStart: Int,
         sourceEnd: Int
     ) throws(JSONParseError) -> String {
-        guard let base = content.baseAddress, !content.isEmpty else { return "" }
-        var string = String(decoding: content, as: UTF8.self)
-        guard validating else { return string }
-        let unchanged = string.withUTF8 { utf8 in
-            guard let decoded = utf8.baseAddress, utf8.count == content.count else { return false }
-            return memcmp(decoded, base, content.count) == 0
-        }
-        guard unchanged else {
+        guard !content.isEmpty else { return "" }
+        guard validating else { return String(decoding: content, as: UTF8.self) }
+        guard let string = String(validating: content, as: UTF8.self) else {
             // Escapes are ASCII and decode to whole sequences, so the source holds the bad byte.
             throw invalidUTF8Error(from: sourceStart, to: sourceEnd)
         }

@@ -5,51 +5,73 @@ extension JSONValue {
     /// stored order, numbers as their literal text, strings escaped minimally (see
     /// `writeEscapedString(_:into:)`). A number whose text is not a valid JSON number (such as the
     /// `"null"` that `JSONValue.double(.nan)` produces) is written as `null`.
+    ///
+    /// The text goes straight into the buffer's storage, reserved from the cheap
+    /// `JSONWriter.estimatedByteCount(of:)`: one allocation of about the right size, no
+    /// intermediate copy (unless escapes outgrow the buffer's spare capacity).
     public func write(into buffer: inout ByteBuffer) {
-        var writer = JSONWriter()
-        writer.write(self)
-        buffer.writeBytes(UnsafeRawBufferPointer(writer.output.bytes))
+        JSONWriter.write(into: &buffer, estimatedByteCount: JSONWriter.estimatedByteCount(of: self)) { writer in
+            writer.write(self)
+        }
     }
 
     /// Appends the compact JSON text of this value to `bytes`; see `write(into:)` on `ByteBuffer`.
     public func write(into bytes: inout [UInt8]) {
-        var writer = JSONWriter()
-        writer.write(self)
-        bytes.append(contentsOf: writer.output.bytes)
+        bytes.append(contentsOf: jsonBytes)
     }
 
     /// The compact JSON text of this value as UTF-8 bytes.
     public var jsonBytes: [UInt8] {
-        var writer = JSONWriter()
-        writer.write(self)
-        return Array(writer.output.bytes)
+        let length = jsonByteCount
+        return [UInt8](unsafeUninitializedCapacity: length) { storage, initialized in
+            var writer = JSONWriter(window: UnsafeMutableRawBufferPointer(storage))
+            writer.write(self)
+            precondition(writer.output.isInWindow && writer.output.count == length)
+            initialized = length
+        }
     }
 
     /// The compact JSON text of this value, for example `{"a":1,"b":[true,null]}`.
     public var jsonString: String {
-        var writer = JSONWriter()
-        writer.write(self)
-        return String(decoding: writer.output.bytes, as: UTF8.self)
+        let length = jsonByteCount
+        return String(unsafeUninitializedCapacity: length) { storage in
+            var writer = JSONWriter(window: UnsafeMutableRawBufferPointer(storage))
+            writer.write(self)
+            precondition(writer.output.isInWindow && writer.output.count == length)
+            return length
+        }
     }
+
+    /// The length in bytes of the compact JSON text (`jsonBytes.count`), computed without
+    /// writing it or allocating.
+    public var jsonByteCount: Int { JSONWriter.byteCount(of: self) }
 
     /// Appends `string` as a JSON string literal, quotes included, to `buffer`.
     ///
     /// Escapes `"` and `\` as `\"` and `\\`, control characters as `\n`, `\r`, `\t`, `\b`, `\f` or
     /// `\u00xx` (lowercase hex); everything else, `/` and non-ASCII included, is copied as UTF-8.
-    /// For code that renders JSON by hand, such as server-sent events.
+    /// For code that renders JSON by hand, such as server-sent events. Written straight into the
+    /// buffer's storage, like `write(into:)`.
     public static func writeEscapedString(_ string: String, into buffer: inout ByteBuffer) {
-        var writer = JSONWriter()
-        writer.writeString(string)
-        buffer.writeBytes(UnsafeRawBufferPointer(writer.output.bytes))
+        JSONWriter.write(into: &buffer, estimatedByteCount: JSONWriter.estimatedByteCount(ofString: string)) { writer in
+            writer.writeString(string)
+        }
     }
 }
 
 /// The compact serializer. It writes into a `ByteAccumulator` (cheap appends, strings copied in
-/// runs between the bytes that need escaping), which the public API copies out once.
+/// runs between the bytes that need escaping), empty or on a window of the destination's memory,
+/// which the public API uses to write there directly.
 ///
 /// Recursion follows the value's nesting, which the parser bounds.
 struct JSONWriter: ~Copyable {
-    var output = ByteAccumulator()
+    var output: ByteAccumulator
+
+    /// A writer with a growable output.
+    init() { output = ByteAccumulator() }
+
+    /// A writer into `window`; see `ByteAccumulator.init(window:)`.
+    init(window: UnsafeMutableRawBufferPointer) { output = ByteAccumulator(window: window) }
 
     mutating func write(_ value: JSONValue) {
         switch value {
@@ -107,13 +129,104 @@ struct JSONWriter: ~Copyable {
                     let special = JSONBytes.firstStringSpecial(base, from: runStart, end: end)
                     output.append(base + runStart, count: special &- runStart)
                     guard special < end else { break }
-                    output.append(upTo: JSONBytes.maxEscapeLength) { out in
-                        JSONBytes.writeEscape(for: base[special], to: out)
+                    let byte = base[special]
+                    output.append(upTo: JSONBytes.escapeLength(for: byte)) { out in
+                        JSONBytes.writeEscape(for: byte, to: out)
                     }
                     runStart = special &+ 1
                 }
             }
             output.append(JSONBytes.quote)
+        }
+    }
+
+    /// Runs `body` with a writer on all of `buffer`'s writable bytes, at least
+    /// `estimatedByteCount` of them, and appends what it wrote. NIO rounds a buffer's capacity up
+    /// to a power of two, which usually leaves room for the escapes; text that outgrows it is
+    /// written to the writer's own memory and copied in.
+    static func write(
+        into buffer: inout ByteBuffer, estimatedByteCount: Int, _ body: (inout JSONWriter) -> Void
+    ) {
+        var spilled: [UInt8] = []
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: estimatedByteCount) { window in
+            var writer = JSONWriter(window: window)
+            body(&writer)
+            guard writer.output.isInWindow else {
+                spilled = Array(writer.output.bytes)
+                return 0
+            }
+            return writer.output.count
+        }
+        if !spilled.isEmpty { buffer.writeBytes(spilled) }
+    }
+
+    /// The length of `value`'s compact text if no string needs escapes: a lower bound that takes
+    /// no string scanning, only the tree walk.
+    static func estimatedByteCount(of value: JSONValue) -> Int {
+        switch value {
+        case .null: return 4
+        case .bool(let flag): return flag ? 4 : 5
+        case .number(let literal): return max(literal.utf8.count, 4)
+        case .string(let string): return estimatedByteCount(ofString: string)
+        case .array(let elements):
+            var total = 2 &+ max(elements.count &- 1, 0)
+            elements.withUnsafeBufferPointer { elements in
+                for element in elements { total &+= estimatedByteCount(of: element) }
+            }
+            return total
+        case .object(let object):
+            var total = 2 &+ max(object.storage.count &- 1, 0) &+ object.storage.count
+            object.storage.withUnsafeBufferPointer { members in
+                for member in members {
+                    total &+= estimatedByteCount(ofString: member.key) &+ estimatedByteCount(of: member.value)
+                }
+            }
+            return total
+        }
+    }
+
+    @inline(__always)
+    static func estimatedByteCount(ofString string: String) -> Int { string.utf8.count &+ 2 }
+
+    /// The length of `value`'s compact text: what `write(_:)` appends.
+    static func byteCount(of value: JSONValue) -> Int {
+        switch value {
+        case .null: return 4
+        case .bool(let flag): return flag ? 4 : 5
+        case .number(let literal):
+            return withUTF8(of: literal) { utf8 in JSONBytes.isValidNumberLiteral(utf8) ? utf8.count : 4 }
+        case .string(let string):
+            return byteCount(ofString: string)
+        case .array(let elements):
+            // Brackets and the commas between elements.
+            var total = 2 &+ max(elements.count &- 1, 0)
+            elements.withUnsafeBufferPointer { elements in
+                for element in elements { total &+= byteCount(of: element) }
+            }
+            return total
+        case .object(let object):
+            // Braces, the commas between members and one colon per member.
+            var total = 2 &+ max(object.storage.count &- 1, 0) &+ object.storage.count
+            object.storage.withUnsafeBufferPointer { members in
+                for member in members { total &+= byteCount(ofString: member.key) &+ byteCount(of: member.value) }
+            }
+            return total
+        }
+    }
+
+    /// The length of `string` as a quoted, escaped literal: what `writeString(_:)` appends.
+    static func byteCount(ofString string: String) -> Int {
+        withUTF8(of: string) { utf8 in
+            var total = 2 &+ utf8.count
+            guard let base = utf8.baseAddress else { return total }
+            let end = utf8.count
+            var special = JSONBytes.firstStringSpecial(base, from: 0, end: end)
+            while special < end {
+                // The escape replaces the byte.
+                total &+= JSONBytes.escapeLength(for: base[special]) &- 1
+                special = JSONBytes.firstStringSpecial(base, from: special &+ 1, end: end)
+            }
+            return total
         }
     }
 

@@ -107,8 +107,7 @@ public struct ModelCatalog: Sendable, Hashable {
             return p
         }
         if let p = profile(nexusID: name) { return p }
-        let lower = name.lowercased()
-        for family in ["opus", "sonnet", "haiku"] where lower.contains(family) {
+        for family in ["opus", "sonnet", "haiku"] where Self.name(name, containsFamily: family) {
             if let p = profiles.first(where: { $0.family == family }) { return p }
         }
         let known = profiles.map(\.nexusID).joined(separator: ", ")
@@ -116,5 +115,36 @@ public struct ModelCatalog: Sendable, Hashable {
             .notFound,
             "model: \(name) is not available through AI Nexus. Known models: \(known) (any claude-*-opus/sonnet/haiku name maps to them)."
         )
+    }
+
+    /// Whether `name`, lowercased, contains `family` (lowercase ASCII letters).
+    ///
+    /// Model names are ASCII: those are compared byte by byte, ASCII-lowercased, which is what
+    /// `lowercased().contains(_:)` means for them at a fraction of the cost of its substring
+    /// searcher. Other names take that general path (Unicode case mapping, `Character` boundaries).
+    static func name(_ name: String, containsFamily family: String) -> Bool {
+        let found = name.utf8.withContiguousStorageIfAvailable { haystack in
+            family.utf8.withContiguousStorageIfAvailable { asciiContains(haystack, lowercase: $0) } ?? nil
+        }
+        return (found ?? nil) ?? name.lowercased().contains(family)
+    }
+
+    /// Whether ASCII `haystack`, ASCII-lowercased, contains `needle`; nil if `haystack` is not ASCII.
+    private static func asciiContains(
+        _ haystack: UnsafeBufferPointer<UInt8>, lowercase needle: UnsafeBufferPointer<UInt8>
+    ) -> Bool? {
+        guard haystack.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) {
+            var k = 0
+            while k < needle.count, asciiLowercased(haystack[start + k]) == needle[k] { k += 1 }
+            if k == needle.count { return true }
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
     }
 }

@@ -236,6 +236,11 @@ extension StreamTranslator {
         switch message.messageType ?? "event" {
         case "event":
             guard let type = message.eventType else { return .ignored }
+            if type == "contentBlockDelta",
+                let event = message.payload.withUnsafeReadableBytes(ConverseStreamEvent.contentBlockDelta(fastPathFrom:))
+            {
+                return .event(event)
+            }
             do {
                 let payload = try JSONValue.parse(message.payload)
                 return .event(try ConverseStreamEvent(eventType: type, payload: payload))

@@ -18,7 +18,7 @@ public enum TokenEstimator {
         }
         for tool in request.tools {
             if case .spec(let name, let description, let schema, _) = tool {
-                bytes += name.utf8.count + (description?.utf8.count ?? 0) + schema.jsonBytes.count
+                bytes += name.utf8.count + (description?.utf8.count ?? 0) + schema.jsonByteCount
                 fixed += 8
             }
         }
@@ -35,12 +35,12 @@ public enum TokenEstimator {
             case .text(let t): bytes += t.utf8.count
             case .content(let texts): for t in texts { bytes += t.utf8.count }
             }
-        case .toolUse(_, let name, let input): bytes += name.utf8.count + input.jsonBytes.count
+        case .toolUse(_, let name, let input): bytes += name.utf8.count + input.jsonByteCount
         case .toolResult(_, let content, _):
             for c in content {
                 switch c {
                 case .text(let t): bytes += t.utf8.count
-                case .json(let j): bytes += j.jsonBytes.count
+                case .json(let j): bytes += j.jsonByteCount
                 case .image: fixed += 1_600
                 case .document: fixed += 1_500
                 }

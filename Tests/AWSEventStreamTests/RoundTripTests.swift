@@ -136,4 +136,18 @@ struct RoundTripTests {
         #expect(EventStreamUUID(bytes: uuid.bytes) == uuid)
         #expect(EventStreamUUID(bytes: [1, 2, 3]) == nil)
     }
+    @Test("known header names and values decode like any other, near misses too")
+    func knownHeaderStrings() throws {
+        let headers: [EventStreamHeader] = [
+            EventStreamHeader(name: ":event-type", value: .string("contentBlockDelta")),
+            EventStreamHeader(name: ":content-type", value: .string("application/jsoN")),
+            EventStreamHeader(name: ":message-typ", value: .string("event")),
+            EventStreamHeader(name: ":exception-type", value: .string("")),
+            EventStreamHeader(name: "metadata", value: .string("contentBlockDeltä")),
+        ]
+        let message = EventStreamMessage(headers: headers, payload: ByteBuffer(string: "{}"))
+        let decoded = try decodeWithReader([encoded(message)[...]])
+        #expect(decoded == [message])
+        #expect(decoded.first?.eventType == "contentBlockDelta")
+    }
 }

@@ -143,4 +143,46 @@ struct SerializerTests {
         #expect(JSONValue.array([1, [2]]).prettyString(indent: 4) == "[\n    1,\n    [\n        2\n    ]\n]")
         #expect(JSONValue.number("1.50").prettyString() == "1.50")
     }
+    /// Values whose sizing and writing must agree: every escape kind, non-ASCII (U+2028/2029 are
+    /// copied as is), invalid number literals (written as `null`), nesting and empty containers,
+    /// text with more escapes than `write(into: ByteBuffer)` reserves room for.
+    static let sizedValues: [JSONValue] = [
+        .null, true, false, 0, .number("-1.5"), .number("1e400"), .number("01"), .number("null"), .number(""),
+        "", "plain", "\"", "\\", "a\u{0}b\u{1F}c\u{7F}", "\u{8}\u{9}\u{A}\u{C}\u{D}", "é日本\u{1F600}",
+        "\u{2028}x\u{2029}", .string(String(repeating: "0123456789\"\n", count: 40)),
+        // Escapes beyond the ByteBuffer writer's margin: written elsewhere, then copied in.
+        .string(String(repeating: "\u{1}", count: 300)), [.string(String(repeating: "\"", count: 5000)), "x"],
+        [], [:], [1, [2, [3, []]], ["k": nil]],
+        .object(JSONObject([(key: "a\"b\n\u{1}", value: "v"), (key: "é", value: [true, false])])),
+    ]
+
+    @Test("jsonByteCount is the length of the written text", arguments: sizedValues)
+    func byteCount(_ value: JSONValue) throws {
+        let bytes = value.jsonBytes
+        #expect(value.jsonByteCount == bytes.count)
+        #expect(Array(value.jsonString.utf8) == bytes)
+        // Into a ByteBuffer without spare capacity, after existing content.
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        buffer.writeString("x")
+        value.write(into: &buffer)
+        #expect(Array(buffer.readableBytesView) == Array("x".utf8) + bytes)
+        #expect(try JSONValue.parse(bytes).jsonBytes == bytes)
+    }
+
+    @Test("writeEscapedString writes what a string value serializes to", arguments: sizedValues.compactMap(\.stringValue))
+    func escapedStringMatchesValue(_ text: String) {
+        var buffer = ByteBufferAllocator().buffer(capacity: 1)
+        buffer.writeString("[")
+        JSONValue.writeEscapedString(text, into: &buffer)
+        #expect(String(buffer: buffer) == "[" + JSONValue.string(text).jsonString)
+    }
+
+    @Test("Escape lengths match the escapes written", arguments: 0..<0x80)
+    func escapeLengths(code: Int) {
+        let byte = UInt8(code)
+        guard JSONBytes.isStringSpecial(byte) else { return }
+        var out = [UInt8](repeating: 0, count: 6)
+        let written = out.withUnsafeMutableBytes { JSONBytes.writeEscape(for: byte, to: $0.baseAddress!) }
+        #expect(written == JSONBytes.escapeLength(for: byte))
+    }
 }

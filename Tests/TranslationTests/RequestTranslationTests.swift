@@ -623,6 +623,19 @@ import Translation
         #expect(try ModelCatalog().resolve(name).nexusID == nexusID)
     }
 
+    @Test("Family match: ASCII case-insensitive bytes; other names as lowercased() + contains", arguments: [
+        ("CLAUDE-HAIKU", "claude-haiku-4.5"), ("xsonnetx", "claude-sonnet-4.6"), ("opus", "claude-opus-4.6"),
+        ("claude-opus-ü", "claude-opus-4.6"), ("claude-hai\u{212A}u", "claude-haiku-4.5"),  // KELVIN SIGN lowercases to k
+    ])
+    func modelFamilyMatch(_ name: String, _ nexusID: String) throws {
+        #expect(try ModelCatalog().resolve(name).nexusID == nexusID)
+    }
+
+    @Test("No family match", arguments: ["claude-opu", "sonne", "h-aiku", "claude-opus\u{301}"])
+    func modelFamilyMismatch(_ name: String) {
+        #expect(throws: APIError.self) { try ModelCatalog().resolve(name) }
+    }
+
     @Test func modelOverrides() throws {
         let catalog = ModelCatalog(overrides: ["big": "claude-opus-4.6", "custom": "claude-next"])
         #expect(try catalog.resolve("big").nexusID == "claude-opus-4.6")

@@ -105,6 +105,63 @@ import Translation
 
     // MARK: Sequences
 
+    @Test("SSE frames are the event name and the data JSON; deltas take a shortcut that must agree", arguments: [
+        StreamEvent.contentBlockDelta(index: 0, delta: .text("Hi \"there\"\n\u{1}é")),
+        .contentBlockDelta(index: 12, delta: .inputJSON(#"{"a":"\n"}"#)),
+        .contentBlockDelta(index: 3, delta: .thinking("")), .contentBlockDelta(index: 4, delta: .signature("c2ln")),
+        .contentBlockStop(index: 2), .ping, .messageStop,
+    ])
+    func sseFrame(_ event: StreamEvent) {
+        var buffer = ByteBuffer()
+        event.write(into: &buffer)
+        #expect(String(buffer: buffer) == "event: \(event.name)\ndata: \(event.data.jsonString)\n\n")
+    }
+
+    @Test("contentBlockDelta fast path: the full parse's event, or nil", arguments: [
+        (#"{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abcdefghij"}"#, true),
+        (#"{"delta":{"text":"a\nb\"\u00e9\ud83d\ude00\\"},"contentBlockIndex":12}"#, true),
+        (#"{"p":"xyz","contentBlockIndex":3,"delta":{"toolUse":{"input":"{\"a\":1}"}}}"#, true),
+        (#"{"contentBlockIndex":0,"delta":{"text":"é日"}}"#, true),
+        (#"{"contentBlockIndex":0,"delta":{"text":""}}"#, true),
+        (#" {"contentBlockIndex":0,"delta":{"text":"a"}}"#, false),
+        (#"{"contentBlockIndex":0,"delta":{"text":"a"}} "#, false),
+        (#"{"contentBlockIndex":01,"delta":{"text":"a"}}"#, false),
+        (#"{"contentBlockIndex":1.0,"delta":{"text":"a"}}"#, false),
+        (#"{"contentBlockIndex":1e2,"delta":{"text":"a"}}"#, false),
+        (#"{"contentBlockIndex":-1,"delta":{"text":"a"}}"#, false),
+        (#"{"contentBlockIndex":1234567890123456789012,"delta":{"text":"a"}}"#, false),
+        (#"{"contentBlockIndex":0,"contentBlockIndex":1,"delta":{"text":"a"}}"#, false),
+        (#"{"contentBlockIndex":0,"delta":{"text":"a","x":1}}"#, false),
+        (#"{"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"a"}}}"#, false),
+        (#"{"contentBlockIndex":0,"delta":{"text":"\x"}}"#, false),
+        (#"{"contentBlockIndex":0,"delta":{"text":"a\"}}"#, false),
+        ("{\"contentBlockIndex\":0,\"delta\":{\"text\":\"a\u{1}\"}}", false),
+        (#"{"contentBlockIndex":0,"delta":{"text":"a"},"p":"é"}"#, false),
+        (#"{"contentBlockIndex":0,"delta":{"text":"a"},"p":"a","p":"b"}"#, false),
+        (#"{"contentBlockIndex":0,"delta":{"text":"a"}"#, false),
+        (#"{"contentBlockIndex":0}"#, false),
+        (#"{"delta":{"text":"a"}}"#, false),
+        (#"{}"#, false),
+    ])
+    func contentBlockDeltaFastPath(_ json: String, _ takesFastPath: Bool) throws {
+        try checkFastPath(Array(json.utf8), takesFastPath: takesFastPath)
+    }
+
+    @Test func contentBlockDeltaFastPathRejectsInvalidUTF8() throws {
+        try checkFastPath(Array(#"{"contentBlockIndex":0,"delta":{"text":"a"#.utf8) + [0xFF] + Array(#""}}"#.utf8), takesFastPath: false)
+    }
+
+    func checkFastPath(_ bytes: [UInt8], takesFastPath: Bool) throws {
+        let fast = bytes.withUnsafeBytes(ConverseStreamEvent.contentBlockDelta(fastPathFrom:))
+        let full = Result { try ConverseStreamEvent(eventType: "contentBlockDelta", payload: JSONValue.parse(bytes)) }
+        if takesFastPath {
+            #expect(fast != nil)
+            #expect(fast == (try full.get()))
+        } else {
+            #expect(fast == nil)
+        }
+    }
+
     @Test func plainText() throws {
         let sse = try run([
             Self.messageStart, Self.textDelta(0, "Hel"), Self.textDelta(0, #"lo \"world\"\n"#), Self.blockStop(0),

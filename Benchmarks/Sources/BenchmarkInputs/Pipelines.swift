@@ -26,6 +26,22 @@ public enum Pipelines {
         return out
     }
 
+    /// A client request's Converse JSON (steps 1–4 of `translateRequest`), the input of `serialize`.
+    public static func converseJSON(_ input: Inputs.ClientRequest) throws -> JSONValue {
+        let request = try MessagesRequest(json: input.json)
+        let profile = try catalog.resolve(request.model)
+        return try requestTranslator.translate(request, profile: profile, betas: input.betas).converse.jsonValue
+    }
+
+    /// The last step of `translateRequest`: Converse JSON → body bytes.
+    @inline(never)
+    public static func serialize(_ json: JSONValue) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(4096)
+        json.write(into: &out)
+        return out
+    }
+
     /// Upstream event-stream chunks → frames → `StreamTranslator` → SSE bytes, one flush per
     /// chunk, as `SSEPump.run` does. Returns the number of SSE bytes written.
     @inline(never)

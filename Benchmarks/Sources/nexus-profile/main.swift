@@ -20,11 +20,19 @@ let cases: [String: () throws -> Int] = [
     },
     "request-50KB": { try Pipelines.translateRequest(Inputs.request50KB.body, betas: Inputs.request50KB.betas).readableBytes },
     "request-1MB": { try Pipelines.translateRequest(Inputs.request1MB.body, betas: Inputs.request1MB.betas).readableBytes },
+    "serialize-50KB": { Pipelines.serialize(ConverseInputs.request50KB).readableBytes },
+    "serialize-1MB": { Pipelines.serialize(ConverseInputs.request1MB).readableBytes },
     "stream-64": { try Pipelines.translateStream(Inputs.stream64) },
     "decode-1MB": { try Pipelines.decodeFrames(Inputs.stream1MB) },
     "events-1MB": { try Pipelines.decodeEvents(Inputs.stream1MB) },
     "response-2000": { try Pipelines.renderResponse(Inputs.response2000).readableBytes },
 ]
+
+/// The Converse JSON of the request inputs, built on first use.
+enum ConverseInputs {
+    static let request50KB = try! Pipelines.converseJSON(Inputs.request50KB)
+    static let request1MB = try! Pipelines.converseJSON(Inputs.request1MB)
+}
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let name = arguments.first, let run = cases[name] else {
