@@ -36,7 +36,7 @@ public struct HTTP1Response: Sendable {
 ///   one on the event loop the calling task runs on, so that with NIO as the global executor a
 ///   request never changes threads.
 /// - Connections are opened on demand, with no cap (the gateway caps concurrent requests), and
-///   closed after `idleTimeout` unused.
+///   closed after `idleTimeout` unused; at most `maxIdlePerTarget` wait idle.
 /// - TLS with the configured trust roots; an HTTP proxy by `CONNECT` tunnel for https targets
 ///   and by absolute-form requests for http targets.
 /// - A reused connection the peer closed before answering is retried once on a new one; nothing
@@ -60,6 +60,10 @@ public final class HTTP1ConnectionPool: Sendable {
     public struct Configuration: Sendable {
         public var connectTimeout: TimeAmount = .seconds(10)
         public var idleTimeout: TimeAmount = .seconds(60)
+        /// Idle connections kept per target; more are closed as they come free, so a burst
+        /// (256 concurrent streams, say) does not leave its connections and their buffers
+        /// behind for the whole idle timeout.
+        public var maxIdlePerTarget = 64
         public var tls: TLSConfiguration = .makeClientConfiguration()
         public var proxy: Proxy?
 
@@ -230,8 +234,9 @@ public final class HTTP1ConnectionPool: Sendable {
     private func release(_ handler: HTTP1ConnectionHandler, target: HTTP1Target) {
         guard let channel = handler.channel else { return }
         let timer = channel.eventLoop.scheduleTask(in: configuration.idleTimeout) { channel.close(promise: nil) }
+        let maxIdle = configuration.maxIdlePerTarget
         let kept = state.withLock { s -> Bool in
-            guard !s.shutDown else { return false }
+            guard !s.shutDown, s.idle[target, default: []].count < maxIdle else { return false }
             s.idle[target, default: []].append(
                 IdleConnection(
                     id: ObjectIdentifier(handler), handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), channel: channel,

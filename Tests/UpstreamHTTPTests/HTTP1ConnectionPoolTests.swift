@@ -121,6 +121,33 @@ struct HTTP1ConnectionPoolTests {
         try await server.stop()
     }
 
+    @Test func atMostMaxIdleConnectionsStayOpenAfterABurst() async throws {
+        let server = try await ScriptedServer()
+        var configuration = HTTP1ConnectionPool.Configuration()
+        configuration.maxIdlePerTarget = 3
+        let pool = try HTTP1ConnectionPool(configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    let response = try await pool.execute(
+                        HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
+                        deadline: .now() + .seconds(5))
+                    _ = try await response.body.collect(upTo: 1 << 21)
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(server.accepted.load() > 3)  // a burst: more connections than may stay idle
+        var open = pool.openConnections
+        for _ in 0..<100 where open > 3 {
+            try await Task.sleep(for: .milliseconds(10))
+            open = pool.openConnections
+        }
+        #expect(open == 3)
+        pool.shutdown()
+        try await server.stop()
+    }
+
     @Test func connectionCloseAnswersAreNotReused() async throws {
         let server = try await ScriptedServer()
         let pool = try pool()
