@@ -7,14 +7,14 @@ import Glibc
 /// Gives the heap memory freed after a burst of requests back to the system.
 ///
 /// glibc's allocator keeps freed pages in its arenas: after 256 concurrent streams the gateway
-/// stayed ~30 MB above its idle size for good. Every `interval`, when requests were served since
+/// stayed ~30 MB above its idle size for good. Every `interval` (2 s), when requests were served since
 /// the last look and none is in flight, this calls `malloc_trim(0)` (a few hundred microseconds,
 /// only when idle). Elsewhere than glibc it does nothing.
 public struct MemoryTrimService: Service, CustomStringConvertible {
     let gateway: Gateway
     let interval: Duration
 
-    public init(gateway: Gateway, interval: Duration = .seconds(5)) {
+    public init(gateway: Gateway, interval: Duration = .seconds(2)) {
         self.gateway = gateway
         self.interval = interval
     }

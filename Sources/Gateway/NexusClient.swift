@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NexusJSON
 import Synchronization
+import Translation
 import UpstreamHTTP
 
 /// Where requests go. Mutable only so `serve --simulate` can point at a simulator whose port is
@@ -23,7 +24,9 @@ public final class UpstreamEndpoint: Sendable {
 
     public var current: String { state.withLock { $0.url } }
 
-    public func set(_ newValue: String) { state.withLock { $0 = State(url: newValue, parsed: HTTP1Target.parse(url: newValue)) } }
+    public func set(_ newValue: String) {
+        state.withLock { $0 = State(url: newValue, parsed: HTTP1Target.parse(url: newValue)) }
+    }
 
     /// The target and base path, parsed once per change of URL.
     var parsed: (target: HTTP1Target, basePath: String)? { state.withLock { $0.parsed } }
@@ -88,10 +91,13 @@ public struct NexusClient: Sendable {
         var headers = HTTPHeaders()
         headers.reserveCapacity(6)
         headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "accept", value: operation == .converseStream ? "application/vnd.amazon.eventstream" : "application/json")
+        headers.add(
+            name: "accept",
+            value: operation == .converseStream ? "application/vnd.amazon.eventstream" : "application/json")
         if let authorization { headers.add(name: "authorization", value: authorization.value) }
         let request = HTTP1Request(
-            target: target, path: "\(basePath)/model/\(Self.pathSegment(modelID))/\(operation.rawValue)", headers: headers,
+            target: target, path: "\(basePath)/model/\(Self.pathSegment(modelID))/\(operation.rawValue)",
+            headers: headers,
             body: body)
         do {
             return try await upstream.execute(request, deadline: deadline)
@@ -126,10 +132,9 @@ public struct NexusClient: Sendable {
         let bedrock = BedrockError(
             status: Int(response.status.code), errorTypeHeader: response.headers.first(name: "x-amzn-errortype"),
             body: json ?? body.map { .object(["message": .string(String(buffer: $0).prefix(500).description)]) })
-        let retryAfter = (response.headers.first(name: "retry-after") ?? response.headers.first(name: "x-amzn-retry-after"))
+        let retryAfter =
+            (response.headers.first(name: "retry-after") ?? response.headers.first(name: "x-amzn-retry-after"))
             .flatMap { Int($0) }
         return (bedrock, ResponseTranslator.error(bedrock, retryAfter: retryAfter))
     }
 }
-
-import Translation

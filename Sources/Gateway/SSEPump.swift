@@ -131,13 +131,15 @@ struct SSEPump: Sendable {
                             while let message = try reader.next() { translator.receive(message, into: &events) }
                         } catch {
                             outcome = "corrupt frame"
-                            translator.fail(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)"), into: &events)
+                            translator.fail(
+                                APIError(.api, "AI Nexus sent a corrupt event stream: \(error)"), into: &events)
                         }
                     case .end:
                         upstreamEnded = true
                         if reader.bufferedByteCount > 0 {
                             outcome = "truncated frame"
-                            translator.fail(APIError(.api, "AI Nexus ended the stream in the middle of an event."), into: &events)
+                            translator.fail(
+                                APIError(.api, "AI Nexus ended the stream in the middle of an event."), into: &events)
                         }
                         translator.finish(into: &events)
                     case .tick:
@@ -154,19 +156,25 @@ struct SSEPump: Sendable {
                         if let seen = shutdownSeen, now - seen + tickEvery * 2 + .milliseconds(250) >= shutdownGrace {
                             outcome = "shutdown"
                             translator.fail(
-                                APIError(.overloaded, "The gateway is shutting down; the answer was cut. Please retry."),
+                                APIError(
+                                    .overloaded, "The gateway is shutting down; the answer was cut. Please retry."),
                                 into: &events)
                         } else if now - logContext.started >= totalTimeout {
                             outcome = "total timeout"
                             let seconds = totalTimeout.components.seconds
                             translator.fail(
                                 APIError(
-                                    .timeout, "The answer took longer than the total timeout (\(seconds) s); the stream was stopped."),
+                                    .timeout,
+                                    "The answer took longer than the total timeout (\(seconds) s); the stream was stopped."
+                                ),
                                 into: &events)
                         } else if now - lastUpstream >= idleTimeout {
                             outcome = "idle timeout"
                             translator.fail(
-                                APIError(.timeout, "AI Nexus sent nothing for \(idleTimeout.components.seconds) s; the stream was stopped."),
+                                APIError(
+                                    .timeout,
+                                    "AI Nexus sent nothing for \(idleTimeout.components.seconds) s; the stream was stopped."
+                                ),
                                 into: &events)
                         } else if now - lastWrite >= pingInterval {
                             events.append(.ping)
@@ -186,10 +194,11 @@ struct SSEPump: Sendable {
                 // Shutdown past its grace period: end with an error event if the connection
                 // still takes one.
                 outcome = "cancelled"
-                translator.fail(APIError(.overloaded, "The gateway is shutting down; the answer was cut."), into: &events)
+                translator.fail(
+                    APIError(.overloaded, "The gateway is shutting down; the answer was cut."), into: &events)
                 try? await flush(&writer)
                 throw error
-            } catch where !writeFailed && !translator.isDone {
+            } catch  where !writeFailed && !translator.isDone {
                 // The upstream connection broke.
                 outcome = "upstream failed"
                 translator.fail(client.mapTransportError(error), into: &events)

@@ -13,7 +13,9 @@ public struct HTTP1Request: Sendable {
     public var headers: HTTPHeaders
     public var body: ByteBuffer
 
-    public init(target: HTTP1Target, method: HTTPMethod = .POST, path: String, headers: HTTPHeaders = [:], body: ByteBuffer) {
+    public init(
+        target: HTTP1Target, method: HTTPMethod = .POST, path: String, headers: HTTPHeaders = [:], body: ByteBuffer
+    ) {
         self.target = target
         self.method = method
         self.path = path
@@ -88,7 +90,8 @@ public final class HTTP1ConnectionPool: Sendable {
     private let sslContext: NIOSSLContext
     private let state = Mutex(State())
 
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, configuration: Configuration) throws {
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, configuration: Configuration) throws
+    {
         self.group = group
         self.configuration = configuration
         var tls = configuration.tls
@@ -101,7 +104,8 @@ public final class HTTP1ConnectionPool: Sendable {
 
     /// Sends `request` and returns once the answer's head arrived. `deadline` bounds the wait for
     /// the head and stays armed while the body is read, until `HTTP1ResponseBody.clearDeadline()`.
-    public func execute(_ request: HTTP1Request, deadline: NIODeadline) async throws(HTTP1ClientError) -> HTTP1Response {
+    public func execute(_ request: HTTP1Request, deadline: NIODeadline) async throws(HTTP1ClientError) -> HTTP1Response
+    {
         var mayRetryStale = true
         while true {
             if Task.isCancelled { throw .cancelled }
@@ -170,7 +174,9 @@ public final class HTTP1ConnectionPool: Sendable {
                 if s.shutDown { throw .shutdown }
                 guard var list = s.idle[target], !list.isEmpty else { return nil }
                 var index = list.count - 1
-                if let current, let local = list.lastIndex(where: { $0.channel.eventLoop === current }) { index = local }
+                if let current, let local = list.lastIndex(where: { $0.channel.eventLoop === current }) {
+                    index = local
+                }
                 let connection = list.remove(at: index)
                 s.idle[target] = list
                 return connection
@@ -193,7 +199,8 @@ public final class HTTP1ConnectionPool: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: proxy?.host ?? target.host, port: proxy?.port ?? target.port).get()
+            channel = try await bootstrap.connect(host: proxy?.host ?? target.host, port: proxy?.port ?? target.port)
+                .get()
         } catch {
             throw HTTP1ClientError.connecting(error)
         }
@@ -212,7 +219,8 @@ public final class HTTP1ConnectionPool: Sendable {
                 let pipeline = channel.pipeline.syncOperations
                 if target.tls {
                     try pipeline.addHandler(
-                        try NIOSSLClientHandler(context: self.sslContext, serverHostname: target.isIPAddress ? nil : target.host))
+                        try NIOSSLClientHandler(
+                            context: self.sslContext, serverHostname: target.isIPAddress ? nil : target.host))
                 }
                 try pipeline.addHTTPClientHandlers()
                 let handler = HTTP1ConnectionHandler(
@@ -239,7 +247,8 @@ public final class HTTP1ConnectionPool: Sendable {
             guard !s.shutDown, s.idle[target, default: []].count < maxIdle else { return false }
             s.idle[target, default: []].append(
                 IdleConnection(
-                    id: ObjectIdentifier(handler), handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), channel: channel,
+                    id: ObjectIdentifier(handler), handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+                    channel: channel,
                     timer: timer))
             return true
         }

@@ -66,7 +66,8 @@ final class HTTP1Exchange: Sendable {
     }
 
     func receive(body: ByteBuffer) {
-        let (waiter, tick) = state.withLock { s -> (CheckedContinuation<HTTP1BodyEvent, any Error>?, Scheduled<Void>?) in
+        let (waiter, tick) = state.withLock {
+            s -> (CheckedContinuation<HTTP1BodyEvent, any Error>?, Scheduled<Void>?) in
             guard let waiter = s.bodyWaiter else {
                 s.chunks.append(body)
                 return (nil, nil)
@@ -101,7 +102,8 @@ final class HTTP1Exchange: Sendable {
     @discardableResult
     func fail(_ error: HTTP1ClientError) -> Bool {
         typealias Woken = (
-            head: CheckedContinuation<HTTPResponseHead, any Error>?, body: CheckedContinuation<HTTP1BodyEvent, any Error>?,
+            head: CheckedContinuation<HTTPResponseHead, any Error>?,
+            body: CheckedContinuation<HTTP1BodyEvent, any Error>?,
             timer: Scheduled<Void>?, tick: Scheduled<Void>?
         )
         let woken = state.withLock { s -> Woken? in
@@ -159,7 +161,8 @@ final class HTTP1Exchange: Sendable {
 
     func head() async throws -> HTTPResponseHead {
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponseHead, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<HTTPResponseHead, any Error>) in
                 let ready = state.withLock { s -> Result<HTTPResponseHead, HTTP1ClientError>? in
                     if let head = s.head { return .success(head) }
                     if let failure = s.failure { return .failure(failure) }
@@ -209,7 +212,8 @@ final class HTTP1Exchange: Sendable {
         }
         if let tickAt, tickAt <= .now() { return .tick }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTP1BodyEvent, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<HTTP1BodyEvent, any Error>) in
                 // A chunk may have arrived (and the read been held) since the first look.
                 let (ready, releaseRead) = state.withLock { s -> (Result<HTTP1BodyEvent, HTTP1ClientError>?, Bool) in
                     switch poll(&s) {

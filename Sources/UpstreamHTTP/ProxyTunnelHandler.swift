@@ -59,7 +59,8 @@ final class ProxyTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
             if answer.readableBytes > Self.maxHeadBytes { fail(context, .proxyRefused("answer head too large")) }
             return
         }
-        let statusLine = String(decoding: view[view.startIndex..<(view.firstIndex(of: 13) ?? end.lowerBound)], as: UTF8.self)
+        let statusLine = String(
+            decoding: view[view.startIndex..<(view.firstIndex(of: 13) ?? end.lowerBound)], as: UTF8.self)
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let code = Int(parts[1]) else {
             fail(context, .proxyRefused("not an HTTP answer"))

@@ -61,7 +61,9 @@ final class ScriptedServer: Sendable {
             switch path {
             case "/ok", "/idle-close":
                 headers.add(name: "content-length", value: "5")
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "hello")))), promise: nil)
                 let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
                 if path == "/idle-close" {
@@ -73,15 +75,20 @@ final class ScriptedServer: Sendable {
             case "/close":
                 headers.add(name: "content-length", value: "3")
                 headers.add(name: "connection", value: "close")
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "bye")))), promise: nil)
                 let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
             case "/big":
                 headers.add(name: "content-length", value: String(64 * 16384))
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
                 for _ in 0..<64 {
-                    context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(repeating: 0x61, count: 16384)))), promise: nil)
+                    context.write(
+                        wrapOutboundOut(.body(.byteBuffer(ByteBuffer(repeating: 0x61, count: 16384)))), promise: nil)
                 }
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             default:
@@ -99,11 +106,14 @@ struct HTTP1ConnectionPoolTests {
         return try HTTP1ConnectionPool(configuration: configuration)
     }
 
-    func get(_ pool: HTTP1ConnectionPool, _ server: ScriptedServer, _ path: String, deadline: TimeAmount = .seconds(5)) async throws
+    func get(
+        _ pool: HTTP1ConnectionPool, _ server: ScriptedServer, _ path: String, deadline: TimeAmount = .seconds(5)
+    ) async throws
         -> (HTTP1Response, String)
     {
         let response = try await pool.execute(
-            HTTP1Request(target: server.target, method: .GET, path: path, body: ByteBuffer()), deadline: .now() + deadline)
+            HTTP1Request(target: server.target, method: .GET, path: path, body: ByteBuffer()),
+            deadline: .now() + deadline)
         let body = try await response.body.collect(upTo: 1 << 20)
         return (response, String(buffer: body))
     }
@@ -193,7 +203,8 @@ struct HTTP1ConnectionPoolTests {
         let pool = try pool()
         do {
             let response = try await pool.execute(
-                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()), deadline: .now() + .seconds(5))
+                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
+                deadline: .now() + .seconds(5))
             var iterator = response.body.makeAsyncIterator()
             let first = try await iterator.next()
             #expect((first?.readableBytes ?? 0) > 0)
@@ -224,14 +235,19 @@ struct HTTP1ConnectionPoolTests {
         let pool = try pool()
         for round in 0..<20 {
             let response = try await pool.execute(
-                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()), deadline: .now() + .seconds(10))
+                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
+                deadline: .now() + .seconds(10))
             var iterator = response.body.makeAsyncIterator()
             var total = 0
             var n = round
             while let chunk = try await iterator.next() {
                 total += chunk.readableBytes
                 n = (n &* 1_103_515_245 &+ 12345) & 0x7fff_ffff
-                if n % 3 == 0 { try await Task.sleep(for: .microseconds(n % 500)) } else if n % 3 == 1 { await Task.yield() }
+                if n % 3 == 0 {
+                    try await Task.sleep(for: .microseconds(n % 500))
+                } else if n % 3 == 1 {
+                    await Task.yield()
+                }
             }
             #expect(total == 64 * 16384)
         }
@@ -243,7 +259,8 @@ struct HTTP1ConnectionPoolTests {
         let server = try await ScriptedServer()
         let pool = try pool()
         let response = try await pool.execute(
-            HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()), deadline: .now() + .seconds(5))
+            HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
+            deadline: .now() + .seconds(5))
         await #expect(throws: HTTP1ClientError.bodyTooLarge(limit: 100_000)) {
             _ = try await response.body.collect(upTo: 100_000)
         }
@@ -257,7 +274,8 @@ struct HTTP1ConnectionPoolTests {
         try await server.stop()
         let pool = try pool()
         do {
-            _ = try await pool.execute(HTTP1Request(target: target, path: "/ok", body: ByteBuffer()), deadline: .now() + .seconds(5))
+            _ = try await pool.execute(
+                HTTP1Request(target: target, path: "/ok", body: ByteBuffer()), deadline: .now() + .seconds(5))
             Issue.record("expected a failure")
         } catch {
             #expect(error.description.contains("refused"), "\(error)")
