@@ -3,7 +3,7 @@ import Logging
 import NexusJSON
 
 /// Logs one JSON object per line to standard error (`--log-format json`), for log shippers.
-public struct JSONLogHandler: LogHandler {
+public struct JSONLogHandler: GatewayLogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     let label: String
@@ -13,19 +13,13 @@ public struct JSONLogHandler: LogHandler {
         self.logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
         var o = JSONObject(minimumCapacity: 8)
         o.append("ts", .string(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))))
         o.append("level", .string(event.level.rawValue))
         o.append("label", .string(label))
         o.append("msg", .string(event.message.description))
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { o.append(key, Self.json(value)) }
+        for (key, value) in sortedMetadata(event) { o.append(key, Self.json(value)) }
         var bytes = JSONValue.object(o).jsonBytes
         bytes.append(UInt8(ascii: "\n"))
         FileHandle.standardError.write(Data(bytes))

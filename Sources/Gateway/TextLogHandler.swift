@@ -6,7 +6,7 @@ import Synchronization
 /// (`<time> <level> <label>: k=v … [<source>] <message>`, keys sorted), at a fraction of its
 /// cost: the timestamp is formatted once per second, and each line is one `write(2)` (whole
 /// lines, never interleaved, nothing buffered at exit).
-public struct TextLogHandler: LogHandler {
+public struct TextLogHandler: GatewayLogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     let label: String
@@ -16,19 +16,11 @@ public struct TextLogHandler: LogHandler {
         self.logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
         var line = Self.timestamp()
         line.reserveCapacity(256)
         line += " \(event.level.rawValue) \(label):"
-        let merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            line += " \(key)=\(value)"
-        }
+        for (key, value) in sortedMetadata(event) { line += " \(key)=\(value)" }
         line += " [\(event.source)] \(event.message)\n"
         var bytes = line.utf8.count
         line.withUTF8 { buffer in
@@ -58,5 +50,21 @@ public struct TextLogHandler: LogHandler {
         let text = String(cString: buffer)
         clock.withLock { $0 = (now, text) }
         return text
+    }
+}
+
+/// What the gateway's log handlers share: metadata set on the logger, merged with each event's.
+public protocol GatewayLogHandler: LogHandler {}
+
+extension GatewayLogHandler {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// The logger's metadata and the event's (the event's wins), sorted by key.
+    func sortedMetadata(_ event: LogEvent) -> [(key: String, value: Logger.Metadata.Value)] {
+        let merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
+        return merged.sorted { $0.key < $1.key }
     }
 }
