@@ -112,6 +112,9 @@ struct SSEPump: Sendable {
             let tickAmount = TimeAmount.nanoseconds(tickEvery.nanoseconds)
             var nextTick = NIODeadline.now() + tickAmount
             var iterator = upstream.iterator
+            // However the relay ends, an upstream answer not read to its end is cut at once (the
+            // pump itself may live on in the response until Hummingbird lets go of it).
+            defer { iterator.cancel() }
             var relayed = 0
             do {
                 var upstreamEnded = false

@@ -295,6 +295,10 @@ public struct HTTP1ResponseBody: AsyncSequence, Sendable {
 
         public mutating func next() async throws -> ByteBuffer? { try await owner.exchange.next() }
 
+        /// Gives up on the rest of the answer: unless it already ended, its connection is closed
+        /// now (rather than when the last copy of the body goes away).
+        public func cancel() { owner.exchange.abandon() }
+
         /// The next chunk, the end, or `.tick` once `deadline` passed with nothing to read: lets
         /// one task both relay a body and keep its own timers, without a second task.
         public mutating func next(tickAt deadline: NIODeadline) async throws -> HTTP1BodyEvent {

@@ -97,7 +97,10 @@ def test_sigint_also_stops_gracefully(servers):
 def test_client_disconnect_cancels_the_upstream_stream(servers, tmp_path):
     g = servers.gateway("--config", str(write_config(tmp_path, PINGS)))
     with httpx.Client() as stats_client:  # one steady connection for the stats
-        raw = RawStream(g.port, fresh("sim:long:50000"), max_tokens=60000)
+        # 25,000 deltas, then 20 s of silence: the buffers between the simulator and this
+        # client (several MB on loopback) can absorb the first half, so without the silence a
+        # fast gateway could finish the upstream stream before the check below.
+        raw = RawStream(g.port, fresh("sim:stream_silent:20 sim:long:50000"), max_tokens=60000)
         try:
             raw.read_until(b"event: content_block_delta", count=20)
             before = sim_stats(g.sim_url, stats_client)
