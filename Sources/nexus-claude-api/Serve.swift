@@ -148,8 +148,7 @@ struct Serve: AsyncParsableCommand {
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
         let json = config.logFormat == "json"
         LoggingSystem.bootstrap { label in
-            if json { return JSONLogHandler(label: label, level: level) }
-            return TextLogHandler(label: label, level: level)
+            LineLogHandler(label: label, level: level, format: json ? .json : .text)
         }
         let logger = Logger(label: "nexus-claude-api")
         if config.logBodies { logger.notice("--log-bodies is on: request bodies (prompts) are logged at debug level") }

@@ -97,18 +97,20 @@ def test_sigint_also_stops_gracefully(servers):
 def test_client_disconnect_cancels_the_upstream_stream(servers, tmp_path):
     g = servers.gateway("--config", str(write_config(tmp_path, PINGS)))
     with httpx.Client() as stats_client:  # one steady connection for the stats
-        # 25,000 deltas, then 20 s of silence: the buffers between the simulator and this
-        # client (several MB on loopback) can absorb the first half, so without the silence a
-        # fast gateway could finish the upstream stream before the check below.
-        raw = RawStream(g.port, fresh("sim:stream_silent:20 sim:long:50000"), max_tokens=60000)
+        # 1,000 deltas, 3 s of silence, 1,000 more: the upstream stream is surely still running
+        # at the check below (a firehose would not be: the buffers between the simulator and
+        # this client hold several MB on loopback, and a fast gateway fills them in no time).
+        raw = RawStream(g.port, fresh("sim:stream_silent:3 sim:long:2000"), max_tokens=4000)
         try:
             raw.read_until(b"event: content_block_delta", count=20)
             before = sim_stats(g.sim_url, stats_client)
             assert before["streams_active"] == 1, "the upstream stream should still be running"
         finally:
             raw.abort()
-        # The upstream stream stops, and its connection is closed (not finished and pooled).
-        assert wait_until(lambda: sim_stats(g.sim_url, stats_client)["streams_active"] == 0, 2), \
+        # The gateway cuts the upstream connection (not finished and pooled). The simulator
+        # sees it at its next write, once its silence is over; were the connection left open,
+        # its stream would wait on the gateway's held reads for good.
+        assert wait_until(lambda: sim_stats(g.sim_url, stats_client)["streams_active"] == 0, 6), \
             "the upstream stream was not cancelled after the client left"
         assert wait_until(lambda: sim_stats(g.sim_url, stats_client)["connections_open"]
                           == before["connections_open"] - 1, 2)
