@@ -610,3 +610,31 @@ def make_certs(directory: Path, hostnames: list[str]) -> dict[str, Path]:
 
 def basic_auth(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# -- shared test settings and checks ---------------------------------------------------------------
+
+# Quick pings and retries, for tests that wait on them.
+FAST = """
+[timeouts]
+ping_interval = 0.25
+[retries]
+base_delay = 0.05
+max_delay = 0.2
+"""
+
+
+def error_of(r: httpx.Response) -> dict:
+    """The `error` object of an Anthropic-shaped error answer (with its request id checked)."""
+    data = r.json()
+    assert data["type"] == "error", data
+    assert data["request_id"] == r.headers["request-id"]
+    return data["error"]
+
+
+def failures_both_ways(url: str, content: str) -> list[tuple[int, dict]]:
+    """Status and error object of `content` sent non-streaming, then streaming."""
+    r = post(url, content)
+    s = stream(url, content)
+    return [(r.status_code, error_of(r)), (s.status, s.error_body["error"])]
+

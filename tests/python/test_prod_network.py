@@ -18,7 +18,7 @@ import pytest
 
 from prod_kit import (
     BlackHole, ConnectProxy, Servers, TLSFront, basic_auth, clean_env, free_port,
-    make_certs, post, sim_stats, stream, wait_until,
+    error_of, failures_both_ways, make_certs, post, sim_stats, stream, wait_until,
 )
 
 HOST = "nexus.internal.test"
@@ -48,12 +48,6 @@ def upstream(nexus_bin, tmp_path_factory):
 def proxied_env(upstream, proxy_url=None, **extra):
     return clean_env(NEXUS_API_KEY=KEY, HTTPS_PROXY=proxy_url or f"http://127.0.0.1:{upstream.proxy.port}",
                      **extra)
-
-
-def error_of(r):
-    data = r.json()
-    assert data["type"] == "error", data
-    return data["error"]
 
 
 @needs_openssl
@@ -86,13 +80,7 @@ def test_tls_verification_stays_on(servers, upstream, ca):
     if ca == "unrelated":
         flags += ["--ca-bundle", str(upstream.certs["other_ca"])]
     g = servers.gateway(*flags, env=proxied_env(upstream), simulate=False)
-    for streaming in (False, True):
-        if streaming:
-            s = stream(g.url, "hello")
-            status, err = s.status, s.error_body["error"]
-        else:
-            r = post(g.url, "hello")
-            status, err = r.status_code, error_of(r)
+    for status, err in failures_both_ways(g.url, "hello"):
         assert status == 502, err
         assert err["type"] == "api_error"
         assert HOST in err["message"], err["message"]

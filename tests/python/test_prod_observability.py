@@ -9,17 +9,9 @@ import threading
 import pytest
 
 from prod_kit import (
-    HTTP, HEADERS, MODEL, RawStream, Servers, clean_env, fresh, metric_value, metrics, post, stream,
-    wait_until, write_config,
+    FAST, HTTP, HEADERS, MODEL, RawStream, Servers, clean_env, fresh, metric_value, metrics, post,
+    stream, wait_until, write_config,
 )
-
-FAST = """
-[timeouts]
-ping_interval = 0.25
-[retries]
-base_delay = 0.05
-max_delay = 0.2
-"""
 
 LINE_KEYS = {"request.id", "model.asked", "model.sent", "stream", "status", "upstream.status",
              "retries", "latency.first_byte_ms", "latency.ms", "tokens.in", "tokens.out",

@@ -15,17 +15,9 @@ import httpx
 import pytest
 
 from prod_kit import (
-    HTTP, HEADERS, Servers, body, fresh, free_port, clean_env, post, sim_stats, stream, wait_until,
-    write_config,
+    FAST, HTTP, HEADERS, Servers, body, clean_env, error_of, failures_both_ways, fresh, free_port, post,
+    sim_stats, stream, wait_until, write_config,
 )
-
-FAST = """
-[timeouts]
-ping_interval = 0.25
-[retries]
-base_delay = 0.05
-max_delay = 0.2
-"""
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +33,6 @@ def gw(nexus_bin, tmp_path_factory):
 
 def upstream_requests(g) -> int:
     return sim_stats(g.sim_url)["requests"]
-
-
-def error_of(r: httpx.Response) -> dict:
-    data = r.json()
-    assert data["type"] == "error", data
-    assert data["request_id"] == r.headers["request-id"]
-    return data["error"]
 
 
 # -- retries ----------------------------------------------------------------------------------------
@@ -136,13 +121,7 @@ def test_unreachable_upstream_is_502_naming_the_endpoint(servers):
     g = servers.gateway("--endpoint", f"http://127.0.0.1:{port}", "--max-attempts", "2",
                         env=clean_env(NEXUS_API_KEY="k-unreachable"), simulate=False)
     started = time.monotonic()
-    for streaming in (False, True):
-        if streaming:
-            s = stream(g.url, "hello")
-            status, err = s.status, s.error_body["error"]
-        else:
-            r = post(g.url, "hello")
-            status, err = r.status_code, error_of(r)
+    for status, err in failures_both_ways(g.url, "hello"):
         assert status == 502, err
         assert err["type"] == "api_error"
         assert f"127.0.0.1:{port}" in err["message"]
