@@ -106,6 +106,21 @@ struct HTTP1ConnectionPoolTests {
         return try HTTP1ConnectionPool(configuration: configuration)
     }
 
+    /// Runs `body` against a fresh scripted server and pool, and shuts both down after it.
+    func withServerAndPool(_ body: (ScriptedServer, HTTP1ConnectionPool) async throws -> Void) async throws {
+        let server = try await ScriptedServer()
+        let pool = try pool()
+        do {
+            try await body(server, pool)
+        } catch {
+            pool.shutdown()
+            try? await server.stop()
+            throw error
+        }
+        pool.shutdown()
+        try await server.stop()
+    }
+
     func get(
         _ pool: HTTP1ConnectionPool, _ server: ScriptedServer, _ path: String, deadline: TimeAmount = .seconds(5)
     ) async throws
@@ -119,16 +134,14 @@ struct HTTP1ConnectionPoolTests {
     }
 
     @Test func sequentialRequestsReuseOneConnection() async throws {
-        let server = try await ScriptedServer()
-        let pool = try pool()
-        for _ in 0..<20 {
-            let (response, body) = try await get(pool, server, "/ok")
-            #expect(response.status == .ok && body == "hello")
+        try await withServerAndPool { server, pool in
+            for _ in 0..<20 {
+                let (response, body) = try await get(pool, server, "/ok")
+                #expect(response.status == .ok && body == "hello")
+            }
+            #expect(server.accepted.load(ordering: .relaxed) == 1)
+            #expect(pool.openConnections == 1)
         }
-        #expect(server.accepted.load(ordering: .relaxed) == 1)
-        #expect(pool.openConnections == 1)
-        pool.shutdown()
-        try await server.stop()
     }
 
     @Test func atMostMaxIdleConnectionsStayOpenAfterABurst() async throws {
@@ -159,113 +172,99 @@ struct HTTP1ConnectionPoolTests {
     }
 
     @Test func connectionCloseAnswersAreNotReused() async throws {
-        let server = try await ScriptedServer()
-        let pool = try pool()
-        for _ in 0..<3 {
-            let (_, body) = try await get(pool, server, "/close")
-            #expect(body == "bye")
+        try await withServerAndPool { server, pool in
+            for _ in 0..<3 {
+                let (_, body) = try await get(pool, server, "/close")
+                #expect(body == "bye")
+            }
+            #expect(server.accepted.load(ordering: .relaxed) == 3)
         }
-        #expect(server.accepted.load(ordering: .relaxed) == 3)
-        pool.shutdown()
-        try await server.stop()
     }
 
     @Test func aConnectionThePeerClosedWhileIdleIsReplaced() async throws {
-        let server = try await ScriptedServer()
-        let pool = try pool()
-        for _ in 0..<3 {
-            let (_, body) = try await get(pool, server, "/idle-close")
-            #expect(body == "hello")
-            try await Task.sleep(for: .milliseconds(60))
+        try await withServerAndPool { server, pool in
+            for _ in 0..<3 {
+                let (_, body) = try await get(pool, server, "/idle-close")
+                #expect(body == "hello")
+                try await Task.sleep(for: .milliseconds(60))
+            }
+            #expect(server.accepted.load(ordering: .relaxed) == 3)
         }
-        #expect(server.accepted.load(ordering: .relaxed) == 3)
-        pool.shutdown()
-        try await server.stop()
     }
 
     @Test func aSilentServerHitsTheDeadline() async throws {
-        let server = try await ScriptedServer()
-        let pool = try pool()
-        let started = ContinuousClock.now
-        await #expect(throws: HTTP1ClientError.deadlineExceeded) {
-            _ = try await get(pool, server, "/silent", deadline: .milliseconds(200))
+        try await withServerAndPool { server, pool in
+            let started = ContinuousClock.now
+            await #expect(throws: HTTP1ClientError.deadlineExceeded) {
+                _ = try await get(pool, server, "/silent", deadline: .milliseconds(200))
+            }
+            #expect(ContinuousClock.now - started < .seconds(2))
+            // The connection was closed, not pooled: the next request works on a new one.
+            let (_, body) = try await get(pool, server, "/ok")
+            #expect(body == "hello")
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
-        // The connection was closed, not pooled: the next request works on a new one.
-        let (_, body) = try await get(pool, server, "/ok")
-        #expect(body == "hello")
-        pool.shutdown()
-        try await server.stop()
     }
 
     @Test func aBodyDroppedHalfReadClosesItsConnection() async throws {
-        let server = try await ScriptedServer()
-        let pool = try pool()
-        do {
-            let response = try await pool.execute(
-                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
-                deadline: .now() + .seconds(5))
-            var iterator = response.body.makeAsyncIterator()
-            let first = try await iterator.next()
-            #expect((first?.readableBytes ?? 0) > 0)
+        try await withServerAndPool { server, pool in
+            do {
+                let response = try await pool.execute(
+                    HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
+                    deadline: .now() + .seconds(5))
+                var iterator = response.body.makeAsyncIterator()
+                let first = try await iterator.next()
+                #expect((first?.readableBytes ?? 0) > 0)
+            }
+            // Dropped: that connection closes; the next request gets a new one.
+            let (_, body) = try await get(pool, server, "/ok")
+            #expect(body == "hello")
+            #expect(server.accepted.load(ordering: .relaxed) == 2)
         }
-        // Dropped: that connection closes; the next request gets a new one.
-        let (_, body) = try await get(pool, server, "/ok")
-        #expect(body == "hello")
-        #expect(server.accepted.load(ordering: .relaxed) == 2)
-        pool.shutdown()
-        try await server.stop()
     }
 
     @Test func aLargeBodyArrivesWhole() async throws {
-        let server = try await ScriptedServer()
-        let pool = try pool()
-        let (_, body) = try await get(pool, server, "/big")
-        #expect(body.utf8.count == 64 * 16384)
-        #expect(try await get(pool, server, "/ok").1 == "hello")
-        #expect(server.accepted.load(ordering: .relaxed) == 1)
-        pool.shutdown()
-        try await server.stop()
+        try await withServerAndPool { server, pool in
+            let (_, body) = try await get(pool, server, "/big")
+            #expect(body.utf8.count == 64 * 16384)
+            #expect(try await get(pool, server, "/ok").1 == "hello")
+            #expect(server.accepted.load(ordering: .relaxed) == 1)
+        }
     }
 
     /// A reader that sometimes lags and sometimes waits: whichever side is ahead, a held read
     /// must always be released, or the body stalls (caught by the deadline).
     @Test func aBodyReadAtAnUnevenPaceNeverStalls() async throws {
-        let server = try await ScriptedServer()
-        let pool = try pool()
-        for round in 0..<20 {
-            let response = try await pool.execute(
-                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
-                deadline: .now() + .seconds(10))
-            var iterator = response.body.makeAsyncIterator()
-            var total = 0
-            var n = round
-            while let chunk = try await iterator.next() {
-                total += chunk.readableBytes
-                n = (n &* 1_103_515_245 &+ 12345) & 0x7fff_ffff
-                if n % 3 == 0 {
-                    try await Task.sleep(for: .microseconds(n % 500))
-                } else if n % 3 == 1 {
-                    await Task.yield()
+        try await withServerAndPool { server, pool in
+            for round in 0..<20 {
+                let response = try await pool.execute(
+                    HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
+                    deadline: .now() + .seconds(10))
+                var iterator = response.body.makeAsyncIterator()
+                var total = 0
+                var n = round
+                while let chunk = try await iterator.next() {
+                    total += chunk.readableBytes
+                    n = (n &* 1_103_515_245 &+ 12345) & 0x7fff_ffff
+                    if n % 3 == 0 {
+                        try await Task.sleep(for: .microseconds(n % 500))
+                    } else if n % 3 == 1 {
+                        await Task.yield()
+                    }
                 }
+                #expect(total == 64 * 16384)
             }
-            #expect(total == 64 * 16384)
         }
-        pool.shutdown()
-        try await server.stop()
     }
 
     @Test func aBodyOverTheLimitFails() async throws {
-        let server = try await ScriptedServer()
-        let pool = try pool()
-        let response = try await pool.execute(
-            HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
-            deadline: .now() + .seconds(5))
-        await #expect(throws: HTTP1ClientError.bodyTooLarge(limit: 100_000)) {
-            _ = try await response.body.collect(upTo: 100_000)
+        try await withServerAndPool { server, pool in
+            let response = try await pool.execute(
+                HTTP1Request(target: server.target, method: .GET, path: "/big", body: ByteBuffer()),
+                deadline: .now() + .seconds(5))
+            await #expect(throws: HTTP1ClientError.bodyTooLarge(limit: 100_000)) {
+                _ = try await response.body.collect(upTo: 100_000)
+            }
         }
-        pool.shutdown()
-        try await server.stop()
     }
 
     @Test func aRefusedConnectionSaysSo() async throws {
