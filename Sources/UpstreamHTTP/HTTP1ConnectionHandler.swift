@@ -1,6 +1,19 @@
 import NIOCore
 import NIOHTTP1
 
+/// What a connection handler feeds: the receiving side of one exchange, called on the event
+/// loop. Implemented by `HTTP1Exchange` (async readers) and `HTTP1Call` (event-loop callbacks).
+protocol HTTP1ExchangeSink: AnyObject {
+    func receive(head: HTTPResponseHead)
+    func receive(body: ByteBuffer)
+    /// The answer ended; the connection is already back in the pool (or closing).
+    func receiveEnd()
+    /// The exchange failed. Returns false when it had already ended or failed.
+    @discardableResult func fail(_ error: HTTP1ClientError) -> Bool
+    /// True when the channel's next read must wait for the reader (see `releaseHeldRead`).
+    func holdRead() -> Bool
+}
+
 /// The last handler of a pooled upstream connection: runs one exchange at a time, passes the
 /// answer to it, holds reads while the reader is behind, and hands the connection back to the
 /// pool once an answer ended cleanly on a keep-alive connection.
@@ -15,8 +28,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let onClosed: (HTTP1ConnectionHandler) -> Void
 
     private var context: ChannelHandlerContext?
-    private var exchange: HTTP1Exchange?
+    private var exchange: (any HTTP1ExchangeSink)?
     private var requestSent = false
+    /// A `read` the exchange held back, still owed to the channel.
+    private var readHeld = false
     private var keepAlive = true
 
     init(onReusable: @escaping (HTTP1ConnectionHandler) -> Void, onClosed: @escaping (HTTP1ConnectionHandler) -> Void) {
@@ -30,7 +45,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     /// Writes the request of `exchange`. On the event loop, on an idle connection.
-    func start(_ exchange: HTTP1Exchange, head: HTTPRequestHead, body: ByteBuffer) {
+    func start(_ exchange: any HTTP1ExchangeSink, head: HTTPRequestHead, body: ByteBuffer) {
         guard let context, context.channel.isActive else {
             exchange.fail(.connectionClosed)
             return
@@ -47,7 +62,12 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             switch result {
             case .success: requestSent = true
             case .failure:
-                exchange.fail(.connectionClosed)
+                // Only while it is still ours: once detached, the exchange was told already
+                // (and a retried call may be running on another connection by now).
+                if let current = self.exchange, current === exchange {
+                    self.exchange = nil
+                    exchange.fail(.connectionClosed)
+                }
                 self.context?.close(promise: nil)
             }
         }
@@ -64,6 +84,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .end:
             // Back in the pool before the reader hears of the end: its next request finds it.
             self.exchange = nil
+            if readHeld {
+                // An idle connection must keep reading (to see the peer close it).
+                readHeld = false
+                context.read()
+            }
             if keepAlive, requestSent {
                 onReusable(self)
             } else {
@@ -74,8 +99,27 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func read(context: ChannelHandlerContext) {
-        if let exchange, exchange.holdRead() { return }
+        if let exchange, exchange.holdRead() {
+            readHeld = true
+            return
+        }
+        readHeld = false
         context.read()
+    }
+
+    /// Passes on the read held back for `exchange`, if any (it stopped holding). On the event loop.
+    func releaseHeldRead(for exchange: any HTTP1ExchangeSink) {
+        guard readHeld, let current = self.exchange, current === exchange, let context else { return }
+        readHeld = false
+        context.read()
+    }
+
+    /// Detaches `exchange` (if it is still running here) and closes the connection: an answer
+    /// abandoned halfway cannot stay on a pooled connection. On the event loop.
+    func abandon(_ exchange: any HTTP1ExchangeSink) {
+        guard let current = self.exchange, current === exchange else { return }
+        self.exchange = nil
+        context?.close(promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -72,7 +72,13 @@ public final class HTTP1ConnectionPool: Sendable {
         public init() {}
     }
 
-    private struct IdleConnection: Sendable {
+    /// A new connection, ready for an exchange.
+    struct Connected: Sendable {
+        let handler: NIOLoopBound<HTTP1ConnectionHandler>
+        let channel: any Channel
+    }
+
+    struct IdleConnection: Sendable {
         let id: ObjectIdentifier
         let handler: NIOLoopBound<HTTP1ConnectionHandler>
         let channel: any Channel
@@ -150,7 +156,7 @@ public final class HTTP1ConnectionPool: Sendable {
 
     // MARK: Connections
 
-    private func requestHead(_ request: HTTP1Request) -> HTTPRequestHead {
+    func requestHead(_ request: HTTP1Request) -> HTTPRequestHead {
         let viaPlainProxy = configuration.proxy != nil && !request.target.tls
         var head = HTTPRequestHead(
             version: .http1_1, method: request.method,
@@ -169,87 +175,106 @@ public final class HTTP1ConnectionPool: Sendable {
         to target: HTTP1Target, deadline: NIODeadline
     ) async throws(HTTP1ClientError) -> (NIOLoopBound<HTTP1ConnectionHandler>, any Channel, reused: Bool) {
         let current = MultiThreadedEventLoopGroup.currentEventLoop
+        if let found = try takeIdle(to: target, on: current, onlyThere: false) {
+            return (found.handler, found.channel, true)
+        }
+        let loop = current.flatMap { l in group.makeIterator().contains { $0 === l } ? l : nil } ?? group.next()
+        do {
+            let connected = try await connect(to: target, on: loop).get()
+            return (connected.handler, connected.channel, false)
+        } catch {
+            throw Self.clientError(error)
+        }
+    }
+
+    /// Takes an open idle connection to `target`: the most recently idle one on `loop` if any,
+    /// else (unless `onlyThere`) the most recently idle one. Throws `.shutdown` once shut down.
+    func takeIdle(
+        to target: HTTP1Target, on loop: (any EventLoop)?, onlyThere: Bool
+    ) throws(HTTP1ClientError) -> IdleConnection? {
         while true {
             let found = try state.withLock { s throws(HTTP1ClientError) -> IdleConnection? in
                 if s.shutDown { throw .shutdown }
-                guard var list = s.idle[target], !list.isEmpty else { return nil }
-                var index = list.count - 1
-                if let current, let local = list.lastIndex(where: { $0.channel.eventLoop === current }) {
-                    index = local
-                }
-                let connection = list.remove(at: index)
-                s.idle[target] = list
-                return connection
+                // In place (no copy of the list).
+                return s.idle[target]?.take(on: loop, onlyThere: onlyThere)
             }
-            guard let found else { break }
+            guard let found else { return nil }
             found.timer.cancel()
-            if found.channel.isActive { return (found.handler, found.channel, true) }
+            if found.channel.isActive { return found }
         }
-        let loop = current.flatMap { l in group.makeIterator().contains { $0 === l } ? l : nil } ?? group.next()
-        let (handler, channel) = try await connect(to: target, on: loop)
-        return (handler, channel, false)
     }
 
-    private func connect(
-        to target: HTTP1Target, on loop: any EventLoop
-    ) async throws(HTTP1ClientError) -> (NIOLoopBound<HTTP1ConnectionHandler>, any Channel) {
+    /// Opens a connection to `target` on `loop` (through the proxy if any) and sets up its
+    /// pipeline. The future completes on `loop`; it fails with an `HTTP1ClientError`.
+    func connect(to target: HTTP1Target, on loop: any EventLoop) -> EventLoopFuture<Connected> {
         let proxy = configuration.proxy
-        let bootstrap = ClientBootstrap(group: loop)
+        return ClientBootstrap(group: loop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.connect(host: proxy?.host ?? target.host, port: proxy?.port ?? target.port)
-                .get()
-        } catch {
-            throw HTTP1ClientError.connecting(error)
-        }
-        do {
-            if let proxy, target.tls {
-                let established = loop.makePromise(of: Void.self)
-                try await loop.submit {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ProxyTunnelHandler(
-                            target: target.authority, authorization: proxy.authorization,
-                            timeout: self.configuration.connectTimeout, established: established))
-                }.get()
-                try await established.futureResult.get()
-            }
-            let handler = try await loop.submit { () throws -> NIOLoopBound<HTTP1ConnectionHandler> in
-                let pipeline = channel.pipeline.syncOperations
-                if target.tls {
-                    try pipeline.addHandler(
-                        try NIOSSLClientHandler(
-                            context: self.sslContext, serverHostname: target.isIPAddress ? nil : target.host))
+            .connect(host: proxy?.host ?? target.host, port: proxy?.port ?? target.port)
+            .flatMapErrorThrowing { error in throw HTTP1ClientError.connecting(error) }
+            .flatMap { channel in
+                self.setUp(channel, to: target, on: loop).flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw Self.clientError(error)
                 }
-                try pipeline.addHTTPClientHandlers()
-                let handler = HTTP1ConnectionHandler(
-                    onReusable: { [weak self] handler in self?.release(handler, target: target) },
-                    onClosed: { [weak self] handler in self?.closed(handler, target: target) })
-                self.state.withLock { $0.open += 1 }
-                try pipeline.addHandler(handler)
-                return NIOLoopBound(handler, eventLoop: loop)
-            }.get()
-            return (handler, channel)
+            }
+    }
+
+    /// On `loop`: the proxy tunnel if needed, then TLS and HTTP.
+    private func setUp(
+        _ channel: any Channel, to target: HTTP1Target, on loop: any EventLoop
+    ) -> EventLoopFuture<Connected> {
+        do {
+            if let proxy = configuration.proxy, target.tls {
+                let established = loop.makePromise(of: Void.self)
+                try channel.pipeline.syncOperations.addHandler(
+                    ProxyTunnelHandler(
+                        target: target.authority, authorization: proxy.authorization,
+                        timeout: configuration.connectTimeout, established: established))
+                return established.futureResult.flatMapThrowing {
+                    try self.addHTTPHandlers(channel, to: target, on: loop)
+                }
+            }
+            return loop.makeSucceededFuture(try addHTTPHandlers(channel, to: target, on: loop))
         } catch {
-            channel.close(promise: nil)
-            if let error = error as? HTTP1ClientError { throw error }
-            throw .transport(String(describing: error))
+            return loop.makeFailedFuture(error)
         }
+    }
+
+    private func addHTTPHandlers(
+        _ channel: any Channel, to target: HTTP1Target, on loop: any EventLoop
+    ) throws -> Connected {
+        let pipeline = channel.pipeline.syncOperations
+        if target.tls {
+            try pipeline.addHandler(
+                try NIOSSLClientHandler(context: sslContext, serverHostname: target.isIPAddress ? nil : target.host))
+        }
+        try pipeline.addHTTPClientHandlers()
+        let handler = HTTP1ConnectionHandler(
+            onReusable: { [weak self] handler in self?.release(handler, target: target) },
+            onClosed: { [weak self] handler in self?.closed(handler, target: target) })
+        state.withLock { $0.open += 1 }
+        try pipeline.addHandler(handler)
+        return Connected(handler: NIOLoopBound(handler, eventLoop: loop), channel: channel)
+    }
+
+    static func clientError(_ error: any Error) -> HTTP1ClientError {
+        if let error = error as? HTTP1ClientError { return error }
+        return .transport(String(describing: error))
     }
 
     /// On the connection's event loop: the connection is idle again.
-    private func release(_ handler: HTTP1ConnectionHandler, target: HTTP1Target) {
+    func release(_ handler: HTTP1ConnectionHandler, target: HTTP1Target) {
         guard let channel = handler.channel else { return }
         let timer = channel.eventLoop.scheduleTask(in: configuration.idleTimeout) { channel.close(promise: nil) }
         let maxIdle = configuration.maxIdlePerTarget
+        let idle = IdleConnection(
+            id: ObjectIdentifier(handler), handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+            channel: channel, timer: timer)
         let kept = state.withLock { s -> Bool in
             guard !s.shutDown, s.idle[target, default: []].count < maxIdle else { return false }
-            s.idle[target, default: []].append(
-                IdleConnection(
-                    id: ObjectIdentifier(handler), handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
-                    channel: channel,
-                    timer: timer))
+            s.idle[target, default: []].append(idle)
             return true
         }
         if !kept {
@@ -263,12 +288,18 @@ public final class HTTP1ConnectionPool: Sendable {
         let id = ObjectIdentifier(handler)
         let removed = state.withLock { s -> IdleConnection? in
             s.open -= 1
-            guard var list = s.idle[target], let index = list.firstIndex(where: { $0.id == id })
-            else { return nil }
-            defer { s.idle[target] = list }
-            return list.remove(at: index)
+            guard let index = s.idle[target]?.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.idle[target]?.remove(at: index)
         }
         removed?.timer.cancel()
+    }
+}
+
+extension Array<HTTP1ConnectionPool.IdleConnection> {
+    /// Removes and returns the last connection on `loop`, else (unless `onlyThere`) the last one.
+    fileprivate mutating func take(on loop: (any EventLoop)?, onlyThere: Bool) -> Element? {
+        if let loop, let index = lastIndex(where: { $0.channel.eventLoop === loop }) { return remove(at: index) }
+        return onlyThere || isEmpty ? nil : removeLast()
     }
 }
 

@@ -248,3 +248,4 @@ final class HTTP1Exchange: Sendable {
         if fail(.cancelled) { channel.close(promise: nil) }
     }
 }
+extension HTTP1Exchange: HTTP1ExchangeSink {}
