@@ -69,8 +69,9 @@ public final class HTTP1Call {
     /// Inside `start`: a failure is delivered by `eventLoop.execute`.
     private var starting = false
 
-    init(pool: HTTP1ConnectionPool, request: HTTP1Request, eventLoop: any EventLoop, delegate: any HTTP1ResponseDelegate)
-    {
+    init(
+        pool: HTTP1ConnectionPool, request: HTTP1Request, eventLoop: any EventLoop, delegate: any HTTP1ResponseDelegate
+    ) {
         self.pool = pool
         self.request = request
         self.eventLoop = eventLoop
@@ -116,7 +117,8 @@ public final class HTTP1Call {
         starting = true
         defer { starting = false }
         do {
-            deadlineCallback = try eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: DeadlineHandler(call: self))
+            deadlineCallback = try eventLoop.assumeIsolated().scheduleCallback(
+                at: deadline, handler: DeadlineHandler(call: self))
         } catch {
             fail(with: .shutdown)  // the event loop is shutting down
             return

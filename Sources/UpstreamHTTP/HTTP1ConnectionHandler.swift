@@ -14,9 +14,10 @@ protocol HTTP1ExchangeSink: AnyObject {
     func holdRead() -> Bool
 }
 
-/// The last handler of a pooled upstream connection: runs one exchange at a time, passes the
-/// answer to it, holds reads while the reader is behind, and hands the connection back to the
-/// pool once an answer ended cleanly on a keep-alive connection.
+/// The last handler of a pooled upstream connection: runs one exchange at a time (an
+/// `HTTP1Exchange` or an `HTTP1Call`), passes the answer to it, holds reads while the reader is
+/// behind, and hands the connection back to the pool once an answer ended cleanly on a
+/// keep-alive connection.
 final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart

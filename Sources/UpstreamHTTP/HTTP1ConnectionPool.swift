@@ -44,6 +44,10 @@ public struct HTTP1Response: Sendable {
 /// - A reused connection the peer closed before answering is retried once on a new one; nothing
 ///   else is retried here (that is the caller's policy).
 ///
+/// Two ways in, sharing the connections: `execute` for async callers (the body is an
+/// `AsyncSequence`), and `start` for code running on an event loop (the answer comes as
+/// `HTTP1ResponseDelegate` callbacks on that loop, with no task and no thread hop).
+///
 /// No redirects, no decompression, no HTTP/2: use a general-purpose client for that.
 public final class HTTP1ConnectionPool: Sendable {
     public struct Proxy: Sendable, Hashable {

@@ -13,6 +13,8 @@ import Testing
 /// - `/idle-close`: 200 `hello` (keep-alive announced), then closes the idle connection.
 /// - `/big`: 200, 64 chunks of 16 KiB.
 /// - `/silent`: never answers.
+/// - `/drop-next`: 200 `hello`, keep-alive; the next request on that connection is dropped.
+/// - `/drop`: closes the connection without answering.
 final class ScriptedServer: Sendable {
     final class Counter: Sendable {
         private let value = Atomic<Int>(0)
@@ -47,6 +49,7 @@ final class ScriptedServer: Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         var path = ""
+        var dropNext = false
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
@@ -58,8 +61,15 @@ final class ScriptedServer: Sendable {
 
         private func answer(_ context: ChannelHandlerContext) {
             var headers = HTTPHeaders()
+            if dropNext {
+                context.close(promise: nil)
+                return
+            }
             switch path {
-            case "/ok", "/idle-close":
+            case "/drop":
+                context.close(promise: nil)
+            case "/ok", "/idle-close", "/drop-next":
+                dropNext = path == "/drop-next"
                 headers.add(name: "content-length", value: "5")
                 context.write(
                     wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
