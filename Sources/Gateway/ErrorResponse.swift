@@ -6,9 +6,9 @@ import NexusJSON
 import Synchronization
 
 extension APIError {
-    /// The one place an error becomes an HTTP response: Anthropic's JSON error body, the right
+    /// The one place an error becomes an HTTP answer: Anthropic's JSON error body, the right
     /// status, `request-id`, and `retry-after` for rate limits.
-    func response(requestID: String) -> Response {
+    func httpResponse(requestID: String) -> (head: HTTPResponse, body: ByteBuffer) {
         var buffer = ByteBuffer()
         jsonValue(requestID: requestID).write(into: &buffer)
         var headers = HTTPFields()
@@ -16,7 +16,13 @@ extension APIError {
         headers[.requestID] = requestID
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         let status = HTTPResponse.Status(code: status, reasonPhrase: kind == .overloaded ? "Overloaded" : "")
-        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+        return (HTTPResponse(status: status, headerFields: headers), buffer)
+    }
+
+    /// The same answer, as a Hummingbird response.
+    func response(requestID: String) -> Response {
+        let (head, body) = httpResponse(requestID: requestID)
+        return Response(status: head.status, headers: head.headerFields, body: .init(byteBuffer: body))
     }
 }
 
@@ -67,12 +73,20 @@ enum Identifier {
     }
 }
 
-/// JSON response helper.
-func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok, requestID: String, extraHeaders: HTTPFields = [:]) -> Response {
+/// A JSON answer with `request-id`.
+func jsonAnswer(
+    _ value: JSONValue, status: HTTPResponse.Status = .ok, requestID: String, extraHeaders: HTTPFields = [:]
+) -> (head: HTTPResponse, body: ByteBuffer) {
     var buffer = ByteBuffer()
     value.write(into: &buffer)
     var headers = extraHeaders
     headers[.contentType] = "application/json"
     headers[.requestID] = requestID
-    return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+    return (HTTPResponse(status: status, headerFields: headers), buffer)
+}
+
+/// The same answer, as a Hummingbird response.
+func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok, requestID: String, extraHeaders: HTTPFields = [:]) -> Response {
+    let (head, body) = jsonAnswer(value, status: status, requestID: requestID, extraHeaders: extraHeaders)
+    return Response(status: head.status, headers: head.headerFields, body: .init(byteBuffer: body))
 }

@@ -32,7 +32,7 @@ extension Gateway {
             let profile = try configuration.catalog.resolve(parsed.model)
             try await media.resolve(&parsed)
             if parsed.maxTokens == nil { parsed.maxTokens = profile.maxOutputTokens }
-            let translated = try translator.translate(parsed, profile: profile, betas: betas(request))
+            let translated = try translator.translate(parsed, profile: profile, betas: betas(request.headers))
             var headers = HTTPFields()
             if !noCountTokens.contains(profile.nexusID) {
                 var buffer = ByteBuffer()

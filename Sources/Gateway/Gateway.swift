@@ -39,10 +39,13 @@ public struct Gateway: Sendable {
     // MARK: Common steps
 
     /// Checks the inbound key when one is configured.
-    func authorize(_ request: Request) throws(APIError) {
+    func authorize(_ request: Request) throws(APIError) { try authorize(request.headers) }
+
+    /// Checks the inbound key (`x-api-key`, or a bearer `authorization`) when one is configured.
+    func authorize(_ headers: HTTPFields) throws(APIError) {
         guard let expected = configuration.proxyKey else { return }
-        var presented = request.headers[.xAPIKey]
-        if presented == nil, let auth = request.headers[.authorization] {
+        var presented = headers[.xAPIKey]
+        if presented == nil, let auth = headers[.authorization] {
             let lower = auth.lowercased()
             if lower.hasPrefix("bearer ") { presented = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
         }
@@ -83,8 +86,8 @@ public struct Gateway: Sendable {
     }
 
     /// The `anthropic-beta` header values, split on commas.
-    func betas(_ request: Request) -> [String] {
-        request.headers[values: .anthropicBeta].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    func betas(_ headers: HTTPFields) -> [String] {
+        headers[values: .anthropicBeta].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     }
 
     func deadline(_ d: Duration) -> NIODeadline {
@@ -109,69 +112,7 @@ public struct Gateway: Sendable {
             status: 502)
     }
 
-    // MARK: /v1/messages
-
-    public func messages(_ request: Request, context: some RequestContext) async -> Response {
-        let requestID = Identifier.make("req_")
-        let started = ContinuousClock.now
-        var model = "unknown"
-        var isStream = false
-        let record = RequestRecord()
-        do throws(APIError) {
-            try authorize(request)
-            guard let lease = limiter.acquire() else {
-                throw APIError(.rateLimit, "The gateway is serving its maximum of \(limiter.limit) concurrent requests; retry shortly.", retryAfter: 1)
-            }
-            let (json, size) = try await readJSON(request)
-            var parsed = try MessagesRequest(json: json)
-            model = parsed.model
-            isStream = parsed.stream
-            let profile = try configuration.catalog.resolve(parsed.model)
-            try await media.resolve(&parsed)
-            let betas = betas(request)
-            var log = logger
-            log[metadataKey: "request.id"] = .string(requestID)
-            let request = parsed
-            return try await withBetaFallback(request, profile: profile, betas: betas, logger: log) { translated async throws(APIError) in
-                record.modelSent = translated.profile.nexusID
-                log.debug(
-                    "translated request",
-                    metadata: [
-                        "model.asked": .string(request.model), "model.sent": .string(translated.profile.nexusID),
-                        "body.bytes": .stringConvertible(size),
-                        "betas.forwarded": .string(translated.forwardedBetas.joined(separator: ",")),
-                        "betas.dropped": .string(translated.droppedBetas.joined(separator: ",")),
-                        "notes": .string(translated.notes.joined(separator: "; ")),
-                    ])
-                for note in translated.notes where note.hasPrefix("dropped server tool") {
-                    log.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
-                }
-                if configuration.logBodies {
-                    log.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
-                }
-                if request.stream {
-                    return try await stream(
-                        request, translated, requestID: requestID, logger: log, started: started, lease: lease, record: record)
-                }
-                return try await complete(request, translated, requestID: requestID, logger: log, started: started, record: record)
-            }
-        } catch {
-            let total = ContinuousClock.now - started
-            var line = Self.requestLine(
-                requestID: requestID, asked: model, sent: record.modelSent, stream: isStream, status: error.status,
-                upstreamStatus: record.upstreamStatus, retries: record.retries, firstByte: total, total: total, usage: nil)
-            line["error.type"] = .string(error.kind.rawValue)
-            line["error"] = .string(error.message)
-            logger.info("request failed", metadata: line)
-            metrics.request(
-                model: model, status: error.status, stream: isStream, firstByte: nil, total: total, usage: nil,
-                retries: record.retries)
-            if [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) { metrics.upstreamError(error) }
-            var response = error.response(requestID: requestID)
-            response.headers[.nexusRetries] = String(record.retries)
-            return response
-        }
-    }
+    // MARK: /v1/messages (served by `MessagesResponder`)
 
     /// The fields of the one log line each `/v1/messages` request ends with ("request done" or
     /// "request failed"): the same keys for every request, so logs can be queried by them.
@@ -191,173 +132,11 @@ public struct Gateway: Sendable {
         ]
     }
 
-    /// Translates and runs `operation`; when AI Nexus still answers "invalid beta flag", drops
-    /// the offending betas (all forwarded ones when the message names none), remembers that for
-    /// the model for the life of the process, and tries once more, so the user never sees it twice.
-    func withBetaFallback(
-        _ request: MessagesRequest, profile: ModelProfile, betas: [String], logger: Logger,
-        _ operation: (TranslatedRequest) async throws(APIError) -> Response
-    ) async throws(APIError) -> Response {
-        var profile = profile
-        profile.allowedBetas.subtract(rejectedBetas.rejected(for: profile.nexusID))
-        let translated = try translator.translate(request, profile: profile, betas: betas)
-        do {
-            return try await operation(translated)
-        } catch where error.kind == .invalidRequest && error.message.lowercased().contains("invalid beta flag")
-            && !translated.forwardedBetas.isEmpty
-        {
-            let named = translated.forwardedBetas.filter { error.message.contains($0) }
-            let offending = named.isEmpty ? translated.forwardedBetas : named
-            rejectedBetas.reject(offending, for: profile.nexusID)
-            logger.warning(
-                "AI Nexus rejected betas; retrying without them and dropping them for this model from now on",
-                metadata: ["model": .string(profile.nexusID), "betas": .string(offending.joined(separator: ","))])
-            profile.allowedBetas.subtract(offending)
-            return try await operation(try translator.translate(request, profile: profile, betas: betas))
-        }
-    }
-
     func body(_ converse: ConverseRequest) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(4096)
         converse.jsonValue.write(into: &buffer)
         return buffer
-    }
-
-    func retryLogger(_ log: Logger, record: RequestRecord) -> (APIError, Int, Duration) -> Void {
-        { error, attempt, wait in
-            record.retries = attempt
-            log.warning(
-                "retrying upstream",
-                metadata: ["attempt": .stringConvertible(attempt), "reason": .string(error.description), "wait": .stringConvertible(wait)])
-        }
-    }
-
-    func complete(
-        _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant,
-        record: RequestRecord
-    ) async throws(APIError) -> Response {
-        let payload = body(translated.converse)
-        let ((buffer, contentType), retries) = try await retryPolicy.run(onRetry: retryLogger(logger, record: record)) {
-            () async throws(APIError) -> (ByteBuffer, String?) in
-            let response = try await client.send(
-                .converse, modelID: translated.profile.nexusID, body: payload, deadline: attemptDeadline(started: started))
-            record.upstreamStatus = Int(response.status.code)
-            let body: ByteBuffer
-            do {
-                body = try await response.body.collect(upTo: 256 * 1024 * 1024)
-            } catch {
-                throw client.mapTransportError(error)
-            }
-            guard response.status == .ok else { throw NexusClient.upstreamError(response, body: body).1 }
-            return (body, response.headers.first(name: "content-type"))
-        }
-        let converse: ConverseResponse
-        do {
-            converse = try ConverseResponse(json: try JSONValue.parse(buffer))
-        } catch {
-            if let contentType, !contentType.lowercased().contains("json") {
-                throw Self.unreadableAnswer(contentType: contentType, expected: "application/json")
-            }
-            throw APIError(.api, "AI Nexus sent an answer that is not a valid Converse response: \(error)", status: 502)
-        }
-        let message = try ResponseTranslator.message(
-            converse, id: Identifier.make("msg_"), model: request.model, toolNameMap: translated.toolNameMap)
-        let total = ContinuousClock.now - started
-        logger.info(
-            "request done",
-            metadata: Self.requestLine(
-                requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false, status: 200,
-                upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage))
-        metrics.request(
-            model: request.model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
-            retries: retries)
-        var headers = HTTPFields()
-        headers[.nexusRetries] = String(retries)
-        return jsonResponse(message.jsonValue, requestID: requestID, extraHeaders: headers)
-    }
-
-    func stream(
-        _ request: MessagesRequest, _ translated: TranslatedRequest, requestID: String, logger: Logger, started: ContinuousClock.Instant,
-        lease: ConcurrencyLimiter.Lease, record: RequestRecord
-    ) async throws(APIError) -> Response {
-        let payload = body(translated.converse)
-        let (attempt, retries) = try await retryPolicy.run(onRetry: retryLogger(logger, record: record)) {
-            () async throws(APIError) -> Result<UpstreamStream, APIError> in
-            let response = try await client.send(
-                .converseStream, modelID: translated.profile.nexusID, body: payload, deadline: attemptDeadline(started: started))
-            record.upstreamStatus = Int(response.status.code)
-            guard response.status == .ok else {
-                let body = try? await response.body.collect(upTo: 1024 * 1024)
-                throw NexusClient.upstreamError(response, body: body).1
-            }
-            // A text page (a proxy's block or login page) is no event stream: say so, and do not
-            // retry it, the same proxy would answer the same.
-            if let type = response.headers.first(name: "content-type"), type.lowercased().hasPrefix("text/") {
-                return .failure(Self.unreadableAnswer(contentType: type, expected: "application/vnd.amazon.eventstream"))
-            }
-            // Read up to the first frame, so an exception that arrives first is still a plain
-            // JSON error (and can be retried) rather than a 200 with an error event.
-            var stream = UpstreamStream(iterator: response.body.makeAsyncIterator())
-            try await stream.readFirstMessage(client: client)
-            // From here on silences are the pump's idle timeout.
-            response.body.clearDeadline()
-            return .success(stream)
-        }
-        let opened = try attempt.get()
-        let translator = StreamTranslator(
-            messageID: Identifier.make("msg_"), model: request.model, requestID: requestID,
-            estimatedInputTokens: TokenEstimator.estimate(translated.converse), toolNameMap: translated.toolNameMap)
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream; charset=utf-8"
-        headers[.cacheControl] = "no-cache"
-        headers[.requestID] = requestID
-        headers[.nexusRetries] = String(retries)
-        let pump = SSEPump(
-            upstream: opened, translator: translator, pingInterval: configuration.pingInterval,
-            idleTimeout: configuration.idleTimeout, totalTimeout: configuration.totalTimeout,
-            shutdownGrace: configuration.shutdownGrace, client: client,
-            logger: logger,
-            logContext: SSEPump.LogContext(
-                requestID: requestID, model: request.model, sent: translated.profile.nexusID, retries: retries, started: started),
-            metrics: metrics)
-        return Response(
-            status: .ok, headers: headers,
-            body: ResponseBody { writer in
-                // The lease holds a concurrency slot until the stream ends.
-                defer { withExtendedLifetime(lease) {} }
-                try await pump.run(&writer)
-            })
-    }
-}
-
-/// What one `/v1/messages` request did so far, for its log line, its metrics and
-/// `x-nexus-retries`, also when it fails: filled in by the retry loop and each upstream answer.
-final class RequestRecord: Sendable {
-    private struct State {
-        var modelSent = ""
-        var upstreamStatus = 0
-        var retries = 0
-    }
-
-    private let state = Mutex(State())
-
-    /// The AI Nexus model id, once translated ("" before).
-    var modelSent: String {
-        get { state.withLock { $0.modelSent } }
-        set { state.withLock { $0.modelSent = newValue } }
-    }
-
-    /// The HTTP status of the last upstream answer (0: none arrived).
-    var upstreamStatus: Int {
-        get { state.withLock { $0.upstreamStatus } }
-        set { state.withLock { $0.upstreamStatus = newValue } }
-    }
-
-    /// Retries started so far.
-    var retries: Int {
-        get { state.withLock { $0.retries } }
-        set { state.withLock { $0.retries = newValue } }
     }
 }
 

@@ -61,13 +61,13 @@ public enum GatewayApplication {
         return tls
     }
 
-    /// The router with every route of the Anthropic API the gateway serves.
+    /// The router with every route of the Anthropic API the gateway serves, but
+    /// `POST /v1/messages`: `MessagesChannelHandler` serves that one, before the router.
     public static func router(_ gateway: Gateway) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: AnthropicErrorMiddleware())
         router.get("/") { request, context in gateway.health(request, context: context) }
         router.get("/health") { request, context in gateway.health(request, context: context) }
-        router.post("/v1/messages") { request, context in await gateway.messages(request, context: context) }
         router.post("/v1/messages/count_tokens") { request, context in await gateway.countTokens(request, context: context) }
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
@@ -87,6 +87,7 @@ public enum GatewayApplication {
     ) -> some ApplicationProtocol {
         Application(
             router: router(gateway),
+            server: .http1(configuration: .init(additionalChannelHandlers: [MessagesChannelHandler(gateway: gateway)])),
             configuration: ApplicationConfiguration(
                 address: .hostname(gateway.configuration.host, port: gateway.configuration.port),
                 serverName: nil),

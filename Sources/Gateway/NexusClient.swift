@@ -80,11 +80,8 @@ public struct NexusClient: Sendable {
         return out
     }
 
-    /// Sends one request and returns once the response head arrived. `deadline` stays armed
-    /// while the body is read, until `body.clearDeadline()`.
-    public func send(
-        _ operation: Operation, modelID: String, body: ByteBuffer, deadline: NIODeadline
-    ) async throws(APIError) -> HTTP1Response {
+    /// The HTTP request for one operation: path, bearer, content type and accept.
+    func request(_ operation: Operation, modelID: String, body: ByteBuffer) throws(APIError) -> HTTP1Request {
         guard let (target, basePath) = endpoint.parsed else {
             throw APIError(.api, "The AI Nexus endpoint \(endpoint.current) is not an http(s) URL.", status: 502)
         }
@@ -95,15 +92,33 @@ public struct NexusClient: Sendable {
             name: "accept",
             value: operation == .converseStream ? "application/vnd.amazon.eventstream" : "application/json")
         if let authorization { headers.add(name: "authorization", value: authorization.value) }
-        let request = HTTP1Request(
+        return HTTP1Request(
             target: target, path: "\(basePath)/model/\(Self.pathSegment(modelID))/\(operation.rawValue)",
             headers: headers,
             body: body)
+    }
+
+    /// Sends one request and returns once the response head arrived. `deadline` stays armed
+    /// while the body is read, until `body.clearDeadline()`.
+    public func send(
+        _ operation: Operation, modelID: String, body: ByteBuffer, deadline: NIODeadline
+    ) async throws(APIError) -> HTTP1Response {
+        let request = try request(operation, modelID: modelID, body: body)
         do {
             return try await upstream.execute(request, deadline: deadline)
         } catch {
             throw mapTransportError(error)
         }
+    }
+
+    /// Starts one request on `eventLoop` (the caller's): every answer event reaches `delegate`
+    /// on that loop, with no thread hop.
+    func start(
+        _ operation: Operation, modelID: String, body: ByteBuffer, on eventLoop: any EventLoop, deadline: NIODeadline,
+        delegate: any HTTP1ResponseDelegate
+    ) throws(APIError) -> HTTP1Call {
+        upstream.start(
+            try request(operation, modelID: modelID, body: body), on: eventLoop, deadline: deadline, delegate: delegate)
     }
 
     /// Turns an upstream transport failure into the client-facing error.
@@ -128,12 +143,19 @@ public struct NexusClient: Sendable {
 
     /// Reads an error answer and maps it to the client-facing error.
     public static func upstreamError(_ response: HTTP1Response, body: ByteBuffer?) -> (BedrockError, APIError) {
+        upstreamError(status: response.status, headers: response.headers, body: body)
+    }
+
+    /// Maps an error answer, given its head and (part of) its body.
+    static func upstreamError(
+        status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?
+    ) -> (BedrockError, APIError) {
         let json = body.flatMap { try? JSONValue.parse($0) }
         let bedrock = BedrockError(
-            status: Int(response.status.code), errorTypeHeader: response.headers.first(name: "x-amzn-errortype"),
+            status: Int(status.code), errorTypeHeader: headers.first(name: "x-amzn-errortype"),
             body: json ?? body.map { .object(["message": .string(String(buffer: $0).prefix(500).description)]) })
         let retryAfter =
-            (response.headers.first(name: "retry-after") ?? response.headers.first(name: "x-amzn-retry-after"))
+            (headers.first(name: "retry-after") ?? headers.first(name: "x-amzn-retry-after"))
             .flatMap { Int($0) }
         return (bedrock, ResponseTranslator.error(bedrock, retryAfter: retryAfter))
     }

@@ -32,26 +32,14 @@ public struct RetryPolicy: Sendable, Hashable {
         return ceiling * random
     }
 
-    /// Runs `operation` until it succeeds, fails for good, or the policy is exhausted.
-    /// - Returns: the result and how many retries it took.
-    func run<T: Sendable>(
-        onRetry: (APIError, Int, Duration) -> Void,
-        _ operation: () async throws(APIError) -> T
-    ) async throws(APIError) -> (T, Int) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var attempt = 1
-        while true {
-            do {
-                return (try await operation(), attempt - 1)
-            } catch {
-                guard Self.isRetryable(error), attempt < maxAttempts, !Task.isCancelled else { throw error }
-                let wait = delay(afterAttempt: attempt, retryAfter: error.retryAfter, random: Double.random(in: 0...1))
-                guard clock.now - start + wait < maxTotal else { throw error }
-                onRetry(error, attempt, wait)
-                do { try await Task.sleep(for: wait) } catch { throw APIError(.api, "cancelled", status: 499) }
-                attempt += 1
-            }
-        }
+    /// The wait before the next attempt, after `error` ended attempt `attempt` (counting from 1)
+    /// `elapsed` after the first attempt began; nil when `error` is final.
+    public func retryDelay(
+        after error: APIError, attempt: Int, elapsed: Duration, random: Double = .random(in: 0...1)
+    ) -> Duration? {
+        guard Self.isRetryable(error), attempt < maxAttempts else { return nil }
+        let wait = delay(afterAttempt: attempt, retryAfter: error.retryAfter, random: random)
+        guard elapsed + wait < maxTotal else { return nil }
+        return wait
     }
 }

@@ -1,0 +1,235 @@
+import AnthropicAPI
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Serves `POST /v1/messages` on its connection's event loop and passes every other request on
+/// to Hummingbird's router, which sits behind it in the pipeline.
+///
+/// Why: the messages route is the gateway's hot path. Served here, a request goes from socket
+/// to upstream and back without leaving the event loop: no task, no continuation, no hand-over
+/// between threads (the upstream connection lives on the same loop, see
+/// `HTTP1ConnectionPool.start`).
+///
+/// Ordering: HTTP/1.1 answers go out in request order. While a messages request runs, the
+/// parts of any pipelined request behind it wait here (and reads are held, so they cannot pile
+/// up); while the router still owes answers, every request goes to the router.
+///
+/// Shutdown: a `ChannelShouldQuiesceEvent` reaches the running request (a stream may then be cut
+/// with an `error` event before the grace period ends) and is passed on once it has finished,
+/// so Hummingbird closes the connection only between requests.
+final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum Inbound {
+        /// Between requests.
+        case idle
+        /// The parts of a request the router serves.
+        case forwarding
+        /// A messages request whose body is still arriving.
+        case collecting(HTTPRequest, ByteBuffer)
+        /// A messages request being answered; the next parts wait in `queued`.
+        case answering(MessagesResponder)
+        /// The connection is closing: nothing more is read.
+        case closing
+    }
+
+    private let gateway: Gateway
+    private var context: ChannelHandlerContext?
+    private var inbound = Inbound.idle
+    /// Requests handed to the router whose answer has not ended yet.
+    private var routerOwes = 0
+    /// Parts that arrived while a messages request was answered.
+    private var queued = CircularBuffer<HTTPRequestPart>()
+    private var readHeld = false
+    private var quiesceHeld = false
+
+    init(gateway: Gateway) {
+        self.gateway = gateway
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Whether the router should see this request: anything but `POST /v1/messages`.
+    static func isMessages(_ head: HTTPRequest) -> Bool {
+        guard head.method == .post, let path = head.path else { return false }
+        let route = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
+        return route == "/v1/messages" || route == "/v1/messages/"
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if case .answering = inbound {
+            queued.append(part)
+            return
+        }
+        process(part, context: context)
+    }
+
+    private func process(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch inbound {
+        case .idle:
+            guard case .head(let head) = part else {
+                // Only a head starts a request; the router knows how to refuse anything else.
+                context.fireChannelRead(wrapInboundOut(part))
+                return
+            }
+            guard routerOwes == 0, Self.isMessages(head) else {
+                routerOwes += 1
+                inbound = .forwarding
+                context.fireChannelRead(wrapInboundOut(part))
+                return
+            }
+            if let length = head.headerFields[.contentLength].flatMap(Int.init), length > gateway.configuration.maxBodyBytes {
+                refuseTooLarge(head, context: context)
+                return
+            }
+            var body = ByteBuffer()
+            if let length = head.headerFields[.contentLength].flatMap(Int.init), length > 0 {
+                body = context.channel.allocator.buffer(capacity: length)
+            }
+            inbound = .collecting(head, body)
+        case .forwarding:
+            if case .end = part { inbound = .idle }
+            context.fireChannelRead(wrapInboundOut(part))
+        case .collecting(let head, var body):
+            switch part {
+            case .head:
+                // The decoder never sends a head inside a request.
+                close(context: context)
+            case .body(var chunk):
+                inbound = .idle  // drop the reference so that the append does not copy
+                guard body.readableBytes + chunk.readableBytes <= gateway.configuration.maxBodyBytes else {
+                    refuseTooLarge(head, context: context)
+                    return
+                }
+                body.writeBuffer(&chunk)
+                inbound = .collecting(head, body)
+            case .end:
+                let responder = MessagesResponder(gateway: gateway, handler: self, eventLoop: context.eventLoop)
+                inbound = .answering(responder)
+                if quiesceHeld { responder.shutdownBegan() }
+                responder.start(head: head, body: body)
+            }
+        case .answering:
+            queued.append(part)
+        case .closing:
+            break
+        }
+    }
+
+    /// A body over the limit: a 413 now, and the connection closes (its remaining bytes are
+    /// not worth reading).
+    private func refuseTooLarge(_ head: HTTPRequest, context: ChannelHandlerContext) {
+        inbound = .closing
+        let (responseHead, body) = gateway.tooLarge().httpResponse(requestID: Identifier.make("req_"))
+        var fields = responseHead.headerFields
+        fields[.connection] = "close"
+        fields[.contentLength] = String(body.readableBytes)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: responseHead.status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func close(context: ChannelHandlerContext) {
+        inbound = .closing
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .answering(let responder) = inbound { responder.clientClosed() }
+        inbound = .closing
+        queued.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .answering(let responder) = inbound { responder.writabilityChanged(context.channel.isWritable) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch inbound {
+        case .answering(let responder):
+            responder.shutdownBegan()
+            quiesceHeld = true
+        case .collecting:
+            quiesceHeld = true
+        case .idle, .forwarding, .closing:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch inbound {
+        case .collecting, .answering:
+            // A broken request or connection in the middle of ours: nothing sensible to answer.
+            close(context: context)
+        case .idle, .forwarding, .closing:
+            context.fireErrorCaught(error)
+        }
+    }
+
+    // MARK: Outbound
+
+    func read(context: ChannelHandlerContext) {
+        if case .answering = inbound {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { routerOwes -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    // MARK: From the responder
+
+    /// Writes one part of the answer (flushed at once when `flush`).
+    func send(_ part: HTTPResponsePart, flush: Bool) {
+        guard let context else { return }
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(part), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(part), promise: nil)
+        }
+    }
+
+    /// The answer ended (or the client went away): serve what waited behind it.
+    func responderFinished(keepAlive: Bool) {
+        guard let context, case .answering = inbound else { return }
+        inbound = .idle
+        if !keepAlive {
+            close(context: context)
+            return
+        }
+        if quiesceHeld {
+            quiesceHeld = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        while case .idle = inbound, let part = queued.popFirst() {
+            process(part, context: context)
+        }
+        if case .answering = inbound { return }
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+}

@@ -1,0 +1,627 @@
+import AWSEventStream
+import AnthropicAPI
+import BedrockAPI
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NexusJSON
+import Translation
+import UpstreamHTTP
+
+/// One `POST /v1/messages`, answered on its connection's event loop, from the collected body
+/// to the last byte of the answer.
+///
+/// The steps: authenticate, take a concurrency slot, parse and translate (the pure core),
+/// fetch URL media when there is any (the only step that leaves the loop), then call AI Nexus on
+/// a connection of the same loop. Failures before the first byte reaches the client are
+/// retried per `RetryPolicy`, and a refused beta once without it (`BetaMemory`); every other
+/// failure becomes one Anthropic error answer. A stream is relayed frame by frame, with `ping`
+/// while AI Nexus is silent, idle and total timeouts, an `error` event when it breaks, and
+/// backpressure both ways: the upstream read pauses while the client's socket is full.
+///
+/// Every request ends with one log line and one metric, however it ends.
+///
+/// Not thread-safe by design: everything runs on `eventLoop`, driven by the channel handler
+/// (requests, client events) and by `HTTP1Call` (upstream events).
+final class MessagesResponder: HTTP1ResponseDelegate {
+    private enum Phase {
+        /// Parsing, translating, fetching media, or waiting to retry.
+        case preparing
+        /// Waiting for the upstream answer's head.
+        case awaitingHead
+        /// Reading a whole answer: Converse's, or an error of either operation.
+        case collecting(status: HTTPResponseStatus, headers: HTTPHeaders, limit: Int)
+        /// ConverseStream: reading up to the first frame, so that an exception sent first is
+        /// still a plain (retryable) JSON error rather than a 200 with an `error` event.
+        case opening
+        /// Relaying the stream to the client.
+        case streaming
+        case finished
+    }
+
+    /// A stream being relayed.
+    private struct Relay {
+        var translator: StreamTranslator
+        var events: [StreamEvent] = []
+        var lastUpstream: ContinuousClock.Instant
+        var lastWrite: ContinuousClock.Instant
+        var firstByte: Duration?
+        var outcome = "ok"
+        var upstreamEnded = false
+        var paused = false
+        var tick: Scheduled<Void>?
+    }
+
+    private let gateway: Gateway
+    private var handler: MessagesChannelHandler?
+    private let eventLoop: any EventLoop
+    private let requestID = Identifier.make("req_")
+    private let started = ContinuousClock.now
+    private var logger: Logger
+
+    // For the log line and metrics.
+    private var model = "unknown"
+    private var isStream = false
+    private var modelSent = ""
+    private var upstreamStatus = 0
+    private var retries = 0
+    private var bodyBytes = 0
+
+    private var keepAlive = true
+    private var lease: ConcurrencyLimiter.Lease?
+    private var request: MessagesRequest?
+    private var profile: ModelProfile?
+    private var betas: [String] = []
+    private var translated: TranslatedRequest?
+    private var payload = ByteBuffer()
+    private var attempt = 1
+    private var attemptsBegan = ContinuousClock.now
+    private var betaRetried = false
+    private var call: HTTP1Call?
+    private var retryTimer: Scheduled<Void>?
+    private var phase = Phase.preparing
+    private var collected = ByteBuffer()
+    private var reader = EventStreamFrameReader()
+    private var pending: [EventStreamMessage] = []
+    private var relay: Relay?
+    private var shutdownSeen: ContinuousClock.Instant?
+    private var clientGone = false
+
+    init(gateway: Gateway, handler: MessagesChannelHandler, eventLoop: any EventLoop) {
+        self.gateway = gateway
+        self.handler = handler
+        self.eventLoop = eventLoop
+        self.logger = gateway.logger
+    }
+
+    // MARK: Steps
+
+    func start(head: HTTPRequest, body: ByteBuffer) {
+        do throws(APIError) {
+            try gateway.authorize(head.headerFields)
+            guard let lease = gateway.limiter.acquire() else {
+                throw APIError(
+                    .rateLimit,
+                    "The gateway is serving its maximum of \(gateway.limiter.limit) concurrent requests; retry shortly.",
+                    retryAfter: 1)
+            }
+            self.lease = lease
+            if let connection = head.headerFields[.connection], connection.lowercased() == "close" { keepAlive = false }
+            bodyBytes = body.readableBytes
+            guard bodyBytes > 0 else { throw APIError.invalid("Request body is empty; expected a JSON object") }
+            let json: JSONValue
+            do { json = try JSONValue.parse(body) } catch {
+                throw APIError.invalid("Request body is not valid JSON: \(error)")
+            }
+            let parsed = try MessagesRequest(json: json)
+            model = parsed.model
+            isStream = parsed.stream
+            profile = try gateway.configuration.catalog.resolve(parsed.model)
+            betas = gateway.betas(head.headerFields)
+            logger[metadataKey: "request.id"] = .string(requestID)
+            if parsed.messages.contains(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
+                resolveMedia(parsed)
+                return
+            }
+            request = parsed
+            try translateAndSend()
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Fetches URL images and documents off the loop, then carries on on it.
+    private func resolveMedia(_ parsed: MessagesRequest) {
+        let media = gateway.media
+        let loop = eventLoop
+        let this = NIOLoopBound(self, eventLoop: loop)
+        Task {
+            var resolved = parsed
+            let result: Result<MessagesRequest, APIError>
+            do throws(APIError) {
+                try await media.resolve(&resolved)
+                result = .success(resolved)
+            } catch {
+                result = .failure(error)
+            }
+            loop.execute { this.value.mediaResolved(result) }
+        }
+    }
+
+    private func mediaResolved(_ result: Result<MessagesRequest, APIError>) {
+        guard case .preparing = phase else { return }  // the client went away meanwhile
+        do throws(APIError) {
+            request = try result.get()
+            try translateAndSend()
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Translates (without the betas AI Nexus refused for this model) and starts the first attempt.
+    private func translateAndSend() throws(APIError) {
+        guard let request, var profile else { return }
+        profile.allowedBetas.subtract(gateway.rejectedBetas.rejected(for: profile.nexusID))
+        let translated = try gateway.translator.translate(request, profile: profile, betas: betas)
+        self.translated = translated
+        modelSent = translated.profile.nexusID
+        logger.debug(
+            "translated request",
+            metadata: [
+                "model.asked": .string(request.model), "model.sent": .string(translated.profile.nexusID),
+                "body.bytes": .stringConvertible(bodyBytes),
+                "betas.forwarded": .string(translated.forwardedBetas.joined(separator: ",")),
+                "betas.dropped": .string(translated.droppedBetas.joined(separator: ",")),
+                "notes": .string(translated.notes.joined(separator: "; ")),
+            ])
+        for note in translated.notes where note.hasPrefix("dropped server tool") {
+            logger.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
+        }
+        if gateway.configuration.logBodies {
+            logger.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
+        }
+        payload = gateway.body(translated.converse)
+        attempt = 1
+        attemptsBegan = .now
+        sendAttempt()
+    }
+
+    private func sendAttempt() {
+        guard let translated, !clientGone else { return }
+        phase = .awaitingHead
+        do throws(APIError) {
+            call = try gateway.client.start(
+                isStream ? .converseStream : .converse, modelID: translated.profile.nexusID, body: payload,
+                on: eventLoop, deadline: gateway.attemptDeadline(started: started), delegate: self)
+        } catch {
+            attemptFailed(error)
+        }
+    }
+
+    /// An attempt failed before anything reached the client: retry it, drop refused betas, or
+    /// answer with the error.
+    private func attemptFailed(_ error: APIError) {
+        call = nil
+        phase = .preparing
+        if let translated, !betaRetried, error.kind == .invalidRequest,
+            error.message.lowercased().contains("invalid beta flag"), !translated.forwardedBetas.isEmpty
+        {
+            betaRetried = true
+            let named = translated.forwardedBetas.filter { error.message.contains($0) }
+            let offending = named.isEmpty ? translated.forwardedBetas : named
+            gateway.rejectedBetas.reject(offending, for: translated.profile.nexusID)
+            logger.warning(
+                "AI Nexus rejected betas; retrying without them and dropping them for this model from now on",
+                metadata: [
+                    "model": .string(translated.profile.nexusID), "betas": .string(offending.joined(separator: ",")),
+                ])
+            do throws(APIError) { try translateAndSend() } catch { fail(error) }
+            return
+        }
+        let elapsed = ContinuousClock.now - attemptsBegan
+        guard let wait = gateway.retryPolicy.retryDelay(after: error, attempt: attempt, elapsed: elapsed) else {
+            fail(error)
+            return
+        }
+        retries = attempt
+        logger.warning(
+            "retrying upstream",
+            metadata: [
+                "attempt": .stringConvertible(attempt), "reason": .string(error.description),
+                "wait": .stringConvertible(wait),
+            ])
+        attempt += 1
+        retryTimer = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(wait.nanoseconds)) { [self] in
+            retryTimer = nil
+            sendAttempt()
+        }
+    }
+
+    // MARK: Upstream events
+
+    func upstreamHead(_ head: HTTPResponseHead) {
+        guard case .awaitingHead = phase else { return }
+        upstreamStatus = Int(head.status.code)
+        collected = ByteBuffer()
+        guard head.status == .ok else {
+            phase = .collecting(status: head.status, headers: head.headers, limit: 1024 * 1024)
+            return
+        }
+        guard isStream else {
+            phase = .collecting(status: .ok, headers: head.headers, limit: 256 * 1024 * 1024)
+            return
+        }
+        // A text page (a proxy's block or login page) is no event stream: say so, and do not
+        // retry it, the same proxy would answer the same.
+        if let type = head.headers.first(name: "content-type"), type.lowercased().hasPrefix("text/") {
+            cancelCall()
+            fail(Gateway.unreadableAnswer(contentType: type, expected: "application/vnd.amazon.eventstream"))
+            return
+        }
+        reader = EventStreamFrameReader()
+        pending.removeAll()
+        phase = .opening
+    }
+
+    func upstreamBody(_ chunk: ByteBuffer) {
+        switch phase {
+        case .collecting(let status, let headers, let limit):
+            guard collected.readableBytes + chunk.readableBytes <= limit else {
+                cancelCall()
+                if status == .ok {
+                    attemptFailed(gateway.client.mapTransportError(HTTP1ClientError.bodyTooLarge(limit: limit)))
+                } else {
+                    attemptFailed(NexusClient.upstreamError(status: status, headers: headers, body: nil).1)
+                }
+                return
+            }
+            if collected.readableBytes == 0 {
+                collected = chunk
+            } else {
+                var chunk = chunk
+                collected.writeBuffer(&chunk)
+            }
+        case .opening:
+            reader.append(chunk)
+            do {
+                while let message = try reader.next() { pending.append(message) }
+            } catch {
+                cancelCall()
+                attemptFailed(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)", status: 502))
+                return
+            }
+            guard let first = pending.first else { return }
+            if case .failure(let error) = StreamTranslator.classify(first) {
+                cancelCall()
+                attemptFailed(error)
+                return
+            }
+            beginStream()
+        case .streaming:
+            relayChunk(chunk)
+        case .preparing, .awaitingHead, .finished:
+            break
+        }
+    }
+
+    func upstreamEnd() {
+        call = nil
+        switch phase {
+        case .collecting(let status, let headers, _):
+            if status == .ok {
+                answer(collected, contentType: headers.first(name: "content-type"))
+            } else {
+                attemptFailed(NexusClient.upstreamError(status: status, headers: headers, body: collected).1)
+            }
+        case .opening:
+            attemptFailed(APIError(.api, "AI Nexus closed the stream before sending any event.", status: 502))
+        case .streaming:
+            guard var relay else { return }
+            relay.upstreamEnded = true
+            if !relay.translator.isDone {
+                if reader.bufferedByteCount > 0 {
+                    relay.outcome = "truncated frame"
+                    relay.translator.fail(
+                        APIError(.api, "AI Nexus ended the stream in the middle of an event."), into: &relay.events)
+                }
+                relay.translator.finish(into: &relay.events)
+            }
+            self.relay = relay
+            flush()
+            endStream()
+        case .preparing, .awaitingHead, .finished:
+            break
+        }
+    }
+
+    func upstreamFailed(_ error: HTTP1ClientError) {
+        call = nil
+        switch phase {
+        case .awaitingHead, .opening:
+            attemptFailed(gateway.client.mapTransportError(error))
+        case .collecting(let status, let headers, _):
+            if status == .ok {
+                attemptFailed(gateway.client.mapTransportError(error))
+            } else {
+                attemptFailed(NexusClient.upstreamError(status: status, headers: headers, body: nil).1)
+            }
+        case .streaming:
+            if var relay, !relay.translator.isDone {
+                self.relay = nil
+                relay.outcome = "upstream failed"
+                relay.translator.fail(gateway.client.mapTransportError(error), into: &relay.events)
+                self.relay = relay
+            }
+            flush()
+            endStream()
+        case .preparing, .finished:
+            break
+        }
+    }
+
+    private func cancelCall() {
+        call?.cancel()
+        call = nil
+    }
+
+    // MARK: Non-streaming answer
+
+    private func answer(_ body: ByteBuffer, contentType: String?) {
+        guard let request, let translated else { return }
+        let message: MessagesResponse
+        do throws(APIError) {
+            let converse: ConverseResponse
+            do {
+                converse = try ConverseResponse(json: try JSONValue.parse(body))
+            } catch {
+                if let contentType, !contentType.lowercased().contains("json") {
+                    throw Gateway.unreadableAnswer(contentType: contentType, expected: "application/json")
+                }
+                throw APIError(.api, "AI Nexus sent an answer that is not a valid Converse response: \(error)", status: 502)
+            }
+            message = try ResponseTranslator.message(
+                converse, id: Identifier.make("msg_"), model: request.model, toolNameMap: translated.toolNameMap)
+        } catch {
+            fail(error)
+            return
+        }
+        let total = ContinuousClock.now - started
+        gateway.logger.info(
+            "request done",
+            metadata: Gateway.requestLine(
+                requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false, status: 200,
+                upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage))
+        gateway.metrics.request(
+            model: request.model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
+            retries: retries)
+        var headers = HTTPFields()
+        headers[.nexusRetries] = String(retries)
+        let (head, body) = jsonAnswer(message.jsonValue, requestID: requestID, extraHeaders: headers)
+        sendWhole(head, body)
+        finish()
+    }
+
+    /// Answers with `error`; the request is over.
+    private func fail(_ error: APIError) {
+        guard !isFinished else { return }
+        let total = ContinuousClock.now - started
+        var line = Gateway.requestLine(
+            requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
+            upstreamStatus: upstreamStatus, retries: retries, firstByte: total, total: total, usage: nil)
+        line["error.type"] = .string(error.kind.rawValue)
+        line["error"] = .string(error.message)
+        gateway.logger.info("request failed", metadata: line)
+        gateway.metrics.request(
+            model: model, status: error.status, stream: isStream, firstByte: nil, total: total, usage: nil,
+            retries: retries)
+        if [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) { gateway.metrics.upstreamError(error) }
+        var (head, body) = error.httpResponse(requestID: requestID)
+        head.headerFields[.nexusRetries] = String(retries)
+        sendWhole(head, body)
+        finish()
+    }
+
+    private func sendWhole(_ head: HTTPResponse, _ body: ByteBuffer) {
+        guard let handler, !clientGone else { return }
+        var head = head
+        head.headerFields[.contentLength] = String(body.readableBytes)
+        handler.send(.head(head), flush: false)
+        handler.send(.body(body), flush: false)
+        handler.send(.end(nil), flush: true)
+    }
+
+    // MARK: Streaming answer
+
+    private func beginStream() {
+        guard let request, let translated, let handler else { return }
+        call?.clearDeadline()  // from here on, silences are the relay's idle timeout
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-cache"
+        headers[.requestID] = requestID
+        headers[.nexusRetries] = String(retries)
+        handler.send(.head(HTTPResponse(status: .ok, headerFields: headers)), flush: false)
+        phase = .streaming
+        gateway.metrics.streamStarted()
+        let now = ContinuousClock.now
+        var relay = Relay(
+            translator: StreamTranslator(
+                messageID: Identifier.make("msg_"), model: request.model, requestID: requestID,
+                estimatedInputTokens: TokenEstimator.estimate(translated.converse), toolNameMap: translated.toolNameMap),
+            lastUpstream: now, lastWrite: now)
+        relay.events.reserveCapacity(8)
+        for message in pending { relay.translator.receive(message, into: &relay.events) }
+        pending.removeAll()
+        self.relay = relay
+        scheduleTick()
+        flush()
+        self.relay?.firstByte = ContinuousClock.now - started
+        endIfDone()
+    }
+
+    private func relayChunk(_ chunk: ByteBuffer) {
+        guard var relay else { return }
+        self.relay = nil  // mutated in place, without a copy of its arrays
+        relay.lastUpstream = .now
+        reader.append(chunk)
+        do {
+            while let message = try reader.next() { relay.translator.receive(message, into: &relay.events) }
+        } catch {
+            relay.outcome = "corrupt frame"
+            relay.translator.fail(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)"), into: &relay.events)
+        }
+        self.relay = relay
+        flush()
+        endIfDone()
+    }
+
+    /// After the last event AI Nexus ends the body at once: that end is awaited, so the
+    /// connection goes back to the pool; a failed stream is cut at once.
+    private func endIfDone() {
+        guard let relay, relay.translator.isDone else { return }
+        if relay.upstreamEnded || relay.outcome != "ok" || call == nil {
+            cancelCall()
+            endStream()
+        }
+    }
+
+    /// How often a stream checks its timers: often enough for the ping interval.
+    private var tickInterval: Duration { min(gateway.configuration.pingInterval, .seconds(1)) }
+
+    private func scheduleTick() {
+        relay?.tick = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(tickInterval.nanoseconds)) { [self] in
+            tick()
+        }
+    }
+
+    /// Runs every `tickInterval` while streaming: shutdown, timeouts, and `ping` during silences.
+    private func tick() {
+        guard case .streaming = phase, var relay else { return }
+        let every = tickInterval
+        if relay.translator.isDone {
+            // The answer is complete but AI Nexus did not end the body within a tick: drop the
+            // connection rather than pool it.
+            cancelCall()
+            endStream()
+            return
+        }
+        let now = ContinuousClock.now
+        let configuration = gateway.configuration
+        // Past the grace period the server closes its connections: end the stream with an
+        // error event on the last tick before that, while the client can still be told.
+        if let seen = shutdownSeen, now - seen + every * 2 + .milliseconds(250) >= configuration.shutdownGrace {
+            relay.outcome = "shutdown"
+            relay.translator.fail(
+                APIError(.overloaded, "The gateway is shutting down; the answer was cut. Please retry."),
+                into: &relay.events)
+        } else if now - started >= configuration.totalTimeout {
+            relay.outcome = "total timeout"
+            relay.translator.fail(
+                APIError(
+                    .timeout,
+                    "The answer took longer than the total timeout (\(configuration.totalTimeout.components.seconds) s); the stream was stopped."
+                ),
+                into: &relay.events)
+        } else if now - relay.lastUpstream >= configuration.idleTimeout {
+            relay.outcome = "idle timeout"
+            relay.translator.fail(
+                APIError(
+                    .timeout,
+                    "AI Nexus sent nothing for \(configuration.idleTimeout.components.seconds) s; the stream was stopped."
+                ),
+                into: &relay.events)
+        } else if now - relay.lastWrite >= configuration.pingInterval {
+            relay.events.append(.ping)
+        }
+        self.relay = relay
+        flush()
+        endIfDone()
+        if case .streaming = phase { scheduleTick() }
+    }
+
+    /// Writes the events translated so far as one buffer, and pauses the upstream read while
+    /// the client's socket is full.
+    private func flush() {
+        guard var relay, !relay.events.isEmpty else { return }
+        self.relay = nil
+        defer { self.relay = relay }
+        guard let handler, !clientGone else {
+            relay.events.removeAll(keepingCapacity: true)
+            return
+        }
+        var out = ByteBuffer()
+        out.reserveCapacity(512)
+        for event in relay.events { event.write(into: &out) }
+        relay.events.removeAll(keepingCapacity: true)
+        handler.send(.body(out), flush: true)
+        relay.lastWrite = .now
+        if !relay.paused, !handler.isWritable {
+            relay.paused = true
+            call?.pauseReading()
+        }
+    }
+
+    /// Ends the stream: its last bytes, its log line and its metrics.
+    private func endStream() {
+        guard case .streaming = phase, let relay else { return }
+        relay.tick?.cancel()
+        if !clientGone, let handler { handler.send(.end(nil), flush: true) }
+        gateway.metrics.streamEnded()
+        let usage = relay.translator.finalUsage
+        let total = ContinuousClock.now - started
+        gateway.metrics.request(
+            model: model, status: 200, stream: true, firstByte: relay.firstByte, total: total, usage: usage,
+            retries: retries)
+        var line = Gateway.requestLine(
+            requestID: requestID, asked: model, sent: modelSent, stream: true, status: 200, upstreamStatus: 200,
+            retries: retries, firstByte: relay.firstByte ?? total, total: total, usage: usage)
+        line["outcome"] = .string(relay.outcome)
+        gateway.logger.info("request done", metadata: line)
+        finish()
+    }
+
+    // MARK: Client events
+
+    func writabilityChanged(_ isWritable: Bool) {
+        guard isWritable, relay?.paused == true else { return }
+        relay?.paused = false
+        call?.resumeReading()
+    }
+
+    /// The gateway is shutting down (Hummingbird asked the connection to quiesce).
+    func shutdownBegan() {
+        if shutdownSeen == nil { shutdownSeen = .now }
+    }
+
+    /// The client's connection closed: stop everything, nobody is left to answer.
+    func clientClosed() {
+        guard !isFinished else { return }
+        clientGone = true
+        cancelCall()
+        if case .streaming = phase {
+            relay?.outcome = "client gone"
+            endStream()
+            return
+        }
+        fail(APIError(.api, "The client closed the connection before the answer.", status: 499))
+    }
+
+    private var isFinished: Bool {
+        if case .finished = phase { return true }
+        return false
+    }
+
+    /// The request is over: free its slot and hand the connection back to the channel handler.
+    private func finish() {
+        phase = .finished
+        retryTimer?.cancel()
+        retryTimer = nil
+        lease = nil
+        relay?.tick?.cancel()
+        let handler = self.handler
+        self.handler = nil
+        handler?.responderFinished(keepAlive: keepAlive)
+    }
+}
