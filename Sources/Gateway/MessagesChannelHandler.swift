@@ -15,6 +15,9 @@ import NIOHTTPTypes
 /// parts of any pipelined request behind it wait here (and reads are held, so they cannot pile
 /// up); while the router still owes answers, every request goes to the router.
 ///
+/// A client that closes its side while its answer runs is gone: Hummingbird closes the
+/// connection on the end of input, and the responder cancels the upstream call.
+///
 /// Shutdown: a `ChannelShouldQuiesceEvent` reaches the running request (a stream may then be cut
 /// with an `error` event before the grace period ends) and is passed on once it has finished,
 /// so Hummingbird closes the connection only between requests.
@@ -145,9 +148,13 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .answering(let responder) = inbound { responder.clientClosed() }
+        let running = inbound
         inbound = .closing
         queued.removeAll()
+        if case .answering(let responder) = running {
+            // Later, not now: a close can happen inside one of the responder's own writes.
+            context.eventLoop.assumeIsolated().execute { responder.clientClosed() }
+        }
         context.fireChannelInactive()
     }
 
@@ -175,8 +182,9 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch inbound {
         case .collecting, .answering:
-            // A broken request or connection in the middle of ours: nothing sensible to answer.
-            close(context: context)
+            // A broken request or connection (a reset, say) in the middle of ours: nothing
+            // sensible to answer. The responder hears of it in `channelInactive`.
+            context.close(promise: nil)
         case .idle, .forwarding, .closing:
             context.fireErrorCaught(error)
         }
@@ -184,8 +192,11 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: Outbound
 
+    /// Reads go on while a request is answered, so that a client going away is seen at once
+    /// (its end of input closes the connection); they stop only once a pipelined request waits
+    /// in `queued`, so that a client cannot pile requests up here.
     func read(context: ChannelHandlerContext) {
-        if case .answering = inbound {
+        if case .answering = inbound, !queued.isEmpty {
             readHeld = true
             return
         }

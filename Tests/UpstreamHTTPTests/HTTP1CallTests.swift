@@ -189,7 +189,8 @@ extension HTTP1ConnectionPoolTests {
             _ = try await recorder.start(pool, request(server, "/silent"), deadline: .milliseconds(200))
             try await recorder.finished()
             #expect(ContinuousClock.now - started >= .milliseconds(190))
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // Generous: the point is that it fires at all (the machines are shared and noisy).
+            #expect(ContinuousClock.now - started < .seconds(10))
             let (events, offLoop) = try await recorder.read { ($0.events, $0.offLoop) }
             #expect(events == ["failed \(HTTP1ClientError.deadlineExceeded)"])
             #expect(offLoop == 0)

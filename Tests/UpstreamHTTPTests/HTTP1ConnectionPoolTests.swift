@@ -208,7 +208,7 @@ struct HTTP1ConnectionPoolTests {
             await #expect(throws: HTTP1ClientError.deadlineExceeded) {
                 _ = try await get(pool, server, "/silent", deadline: .milliseconds(200))
             }
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(10))
             // The connection was closed, not pooled: the next request works on a new one.
             let (_, body) = try await get(pool, server, "/ok")
             #expect(body == "hello")

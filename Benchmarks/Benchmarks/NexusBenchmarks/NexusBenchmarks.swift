@@ -7,7 +7,7 @@ import NexusJSON
 import Translation
 
 // Micro-benchmarks of the gateway's hot paths (`Pipelines`: step for step what `Gateway` and
-// `SSEPump` do, without the network). Each reports wall time, allocations (count and bytes) and
+// `MessagesResponder` do, without the network). Each reports wall time, allocations (count and bytes) and
 // throughput per iteration.
 //
 //     cd Benchmarks && swift package benchmark

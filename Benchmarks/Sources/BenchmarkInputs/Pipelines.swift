@@ -6,7 +6,7 @@ import NexusJSON
 import Translation
 
 /// The gateway's hot paths, step for step as `Gateway` runs them (Sources/Gateway/Gateway.swift,
-/// SSEPump.swift), without the network: what the micro-benchmarks measure and `nexus-profile`
+/// MessagesResponder.swift), without the network: what the micro-benchmarks measure and `nexus-profile`
 /// runs under callgrind or perf.
 public enum Pipelines {
     public static let catalog = ModelCatalog()
@@ -43,7 +43,7 @@ public enum Pipelines {
     }
 
     /// Upstream event-stream chunks → frames → `StreamTranslator` → SSE bytes, one flush per
-    /// chunk, as `SSEPump.run` does. Returns the number of SSE bytes written.
+    /// chunk, as `MessagesResponder` does. Returns the number of SSE bytes written.
     @inline(never)
     public static func translateStream(_ chunks: [ByteBuffer]) throws -> Int {
         var translator = StreamTranslator(
