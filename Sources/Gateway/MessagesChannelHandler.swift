@@ -12,8 +12,9 @@ import NIOHTTPTypes
 /// `HTTP1ConnectionPool.start`).
 ///
 /// Ordering: HTTP/1.1 answers go out in request order. While a messages request runs, the
-/// parts of any pipelined request behind it wait here (and reads are held, so they cannot pile
-/// up); while the router still owes answers, every request goes to the router.
+/// parts of any pipelined request behind it wait in `queued`; a messages request pipelined
+/// behind requests the router still answers waits there too, with all that follows it. Reads
+/// stop while anything waits, so a client cannot pile requests up here.
 ///
 /// A client that closes its side while its answer runs is gone: Hummingbird closes the
 /// connection on the end of input, and the responder cancels the upstream call.
@@ -70,9 +71,32 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         let part = unwrapInboundIn(data)
         if case .answering = inbound {
             queued.append(part)
-            return
+        } else if !queued.isEmpty {
+            queued.append(part)
+        } else {
+            process(part, context: context)
         }
-        process(part, context: context)
+    }
+
+    /// Serves the parts that waited, in order, as far as the state allows: a messages request
+    /// waits while the router owes answers, anything waits while a messages request is answered.
+    private func drainQueue(context: ChannelHandlerContext) {
+        var forwarded = false
+        while let part = queued.first {
+            if case .answering = inbound { break }
+            if case .idle = inbound, routerOwes > 0, case .head(let head) = part, Self.isMessages(head) { break }
+            queued.removeFirst()
+            if case .idle = inbound, case .head(let head) = part, !Self.isMessages(head) { forwarded = true }
+            if case .forwarding = inbound { forwarded = true }
+            process(part, context: context)
+        }
+        // The router's channel hands reads on at the end of a read cycle.
+        if forwarded { context.fireChannelReadComplete() }
+        if readHeld, queued.isEmpty {
+            if case .answering = inbound { return }
+            readHeld = false
+            context.read()
+        }
     }
 
     private func process(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
@@ -83,10 +107,15 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 context.fireChannelRead(wrapInboundOut(part))
                 return
             }
-            guard routerOwes == 0, Self.isMessages(head) else {
+            guard Self.isMessages(head) else {
                 routerOwes += 1
                 inbound = .forwarding
                 context.fireChannelRead(wrapInboundOut(part))
+                return
+            }
+            guard routerOwes == 0 else {
+                // Pipelined behind answers the router still owes: it waits its turn.
+                queued.append(part)
                 return
             }
             if let length = head.headerFields[.contentLength].flatMap(Int.init), length > gateway.configuration.maxBodyBytes {
@@ -196,16 +225,22 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// (its end of input closes the connection); they stop only once a pipelined request waits
     /// in `queued`, so that a client cannot pile requests up here.
     func read(context: ChannelHandlerContext) {
-        if case .answering = inbound, !queued.isEmpty {
+        if !queued.isEmpty {
             readHeld = true
             return
         }
         context.read()
     }
 
+    /// The router's answers pass here: once it owes none, a messages request that waited runs.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { routerOwes -= 1 }
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        routerOwes -= 1
         context.write(data, promise: promise)
+        if routerOwes == 0, !queued.isEmpty { drainQueue(context: context) }
     }
 
     // MARK: From the responder
@@ -232,14 +267,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             quiesceHeld = false
             context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
-        while case .idle = inbound, let part = queued.popFirst() {
-            process(part, context: context)
-        }
-        if case .answering = inbound { return }
-        if readHeld {
-            readHeld = false
-            context.read()
-        }
+        drainQueue(context: context)
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }

@@ -1,0 +1,177 @@
+"""HTTP/1.1 on the gateway's own connection handling, against the real binary.
+
+`POST /v1/messages` is answered on the connection's event loop, in front of Hummingbird's router
+which answers everything else. These tests speak raw HTTP/1.1 to check what that split must not
+break: answers in request order when requests are pipelined (messages and router routes mixed,
+streaming or not), `connection: close`, a body over the limit, and a connection that goes on
+serving after each of them.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from prod_kit import Servers, body, fresh
+
+
+@pytest.fixture(scope="module")
+def gw(nexus_bin):
+    s = Servers(nexus_bin)
+    yield s.gateway("--max-body-bytes", "100000")
+    s.stop_all()
+
+
+class Conn:
+    """One raw keep-alive connection, reading answers one by one (content-length or chunked)."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+        self.buf = b""
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def _fill(self) -> bool:
+        data = self.sock.recv(65536)
+        self.buf += data
+        return bool(data)
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buf:
+            assert self._fill(), "connection closed mid-answer"
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _take(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            assert self._fill(), "connection closed mid-answer"
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def answer(self) -> tuple[int, dict, bytes]:
+        status = int(self._line().split(b" ")[1])
+        headers = {}
+        while line := self._line():
+            name, value = line.split(b":", 1)
+            headers[name.decode().lower()] = value.decode().strip()
+        if "content-length" in headers:
+            return status, headers, self._take(int(headers["content-length"]))
+        assert headers.get("transfer-encoding") == "chunked", headers
+        out = b""
+        while size := int(self._line(), 16):
+            out += self._take(size)
+            assert self._take(2) == b"\r\n"
+        assert self._line() == b""
+        return status, headers, out
+
+    def closed(self) -> bool:
+        """True when the server closed the connection (after any answer already read)."""
+        try:
+            return not self._fill() and not self.buf
+        except (ConnectionResetError, socket.timeout):
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def messages(content: str, *, stream: bool = False, extra: str = "") -> bytes:
+    payload = json.dumps(body(content, stream=stream, max_tokens=64)).encode()
+    return (b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
+            b"anthropic-version: 2023-06-01\r\n" + extra.encode()
+            + b"content-length: %d\r\n\r\n" % len(payload) + payload)
+
+
+def get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nhost: gw\r\n\r\n".encode()
+
+
+def test_pipelined_requests_are_answered_in_order(gw):
+    c = Conn(gw.port)
+    try:
+        c.send(messages(fresh("one")) + get("/health") + messages(fresh("two"), stream=True)
+               + get("/v1/models") + messages(fresh("three")))
+        status, headers, data = c.answer()
+        assert status == 200 and json.loads(data)["type"] == "message"
+        status, headers, data = c.answer()
+        assert status == 200 and json.loads(data)["status"] == "ok"
+        status, headers, data = c.answer()
+        assert status == 200 and headers["content-type"].startswith("text/event-stream")
+        assert data.rstrip().endswith(b'data: {"type":"message_stop"}')
+        status, headers, data = c.answer()
+        assert status == 200 and json.loads(data)["data"]
+        status, headers, data = c.answer()
+        assert status == 200 and json.loads(data)["type"] == "message"
+        # Still open and serving.
+        c.send(messages(fresh("four")))
+        assert c.answer()[0] == 200
+    finally:
+        c.close()
+
+
+def test_a_router_request_then_messages_pipelined(gw):
+    c = Conn(gw.port)
+    try:
+        c.send(get("/v1/models") + get("/nope") + messages(fresh("after the router")))
+        assert c.answer()[0] == 200
+        status, _, data = c.answer()
+        assert status == 404 and json.loads(data)["type"] == "error"
+        status, _, data = c.answer()
+        assert status == 200 and json.loads(data)["type"] == "message"
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_connection_close_is_honoured(gw, stream):
+    c = Conn(gw.port)
+    try:
+        c.send(messages(fresh("bye"), stream=stream, extra="connection: close\r\n"))
+        status, _, data = c.answer()
+        assert status == 200 and b"message" in data
+        assert c.closed()
+    finally:
+        c.close()
+
+
+def test_errors_keep_the_connection(gw):
+    c = Conn(gw.port)
+    try:
+        bad = b"{not json"
+        c.send(b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
+               b"content-length: %d\r\n\r\n" % len(bad) + bad)
+        status, headers, data = c.answer()
+        assert status == 400 and json.loads(data)["error"]["type"] == "invalid_request_error"
+        assert headers["request-id"].startswith("req_")
+        c.send(messages(fresh("after an error")))
+        assert c.answer()[0] == 200
+    finally:
+        c.close()
+
+
+def test_a_chunked_body_over_the_limit_is_413_and_the_connection_closes(gw):
+    c = Conn(gw.port)
+    try:
+        c.send(b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
+               b"transfer-encoding: chunked\r\n\r\n")
+        piece = b"x" * 8192
+        try:
+            for _ in range(20):  # 160 kB > 100 kB
+                c.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may close before the whole body is sent
+        status, headers, data = c.answer()
+        assert status == 413 and json.loads(data)["error"]["type"] == "request_too_large"
+        assert headers.get("connection") == "close"
+    finally:
+        c.close()
+    # The server goes on serving.
+    c = Conn(gw.port)
+    try:
+        c.send(messages(fresh("still here")))
+        assert c.answer()[0] == 200
+    finally:
+        c.close()
