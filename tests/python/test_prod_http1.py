@@ -77,6 +77,12 @@ class Conn:
     def close(self):
         self.sock.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 def messages(content: str, *, stream: bool = False, extra: str = "") -> bytes:
     payload = json.dumps(body(content, stream=stream, max_tokens=64)).encode()
@@ -90,8 +96,7 @@ def get(path: str) -> bytes:
 
 
 def test_pipelined_requests_are_answered_in_order(gw):
-    c = Conn(gw.port)
-    try:
+    with Conn(gw.port) as c:
         c.send(messages(fresh("one")) + get("/health") + messages(fresh("two"), stream=True)
                + get("/v1/models") + messages(fresh("three")))
         status, headers, data = c.answer()
@@ -108,38 +113,29 @@ def test_pipelined_requests_are_answered_in_order(gw):
         # Still open and serving.
         c.send(messages(fresh("four")))
         assert c.answer()[0] == 200
-    finally:
-        c.close()
 
 
 def test_a_router_request_then_messages_pipelined(gw):
-    c = Conn(gw.port)
-    try:
+    with Conn(gw.port) as c:
         c.send(get("/v1/models") + get("/nope") + messages(fresh("after the router")))
         assert c.answer()[0] == 200
         status, _, data = c.answer()
         assert status == 404 and json.loads(data)["type"] == "error"
         status, _, data = c.answer()
         assert status == 200 and json.loads(data)["type"] == "message"
-    finally:
-        c.close()
 
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_connection_close_is_honoured(gw, stream):
-    c = Conn(gw.port)
-    try:
+    with Conn(gw.port) as c:
         c.send(messages(fresh("bye"), stream=stream, extra="connection: close\r\n"))
         status, _, data = c.answer()
         assert status == 200 and b"message" in data
         assert c.closed()
-    finally:
-        c.close()
 
 
 def test_errors_keep_the_connection(gw):
-    c = Conn(gw.port)
-    try:
+    with Conn(gw.port) as c:
         bad = b"{not json"
         c.send(b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
                b"content-length: %d\r\n\r\n" % len(bad) + bad)
@@ -148,13 +144,10 @@ def test_errors_keep_the_connection(gw):
         assert headers["request-id"].startswith("req_")
         c.send(messages(fresh("after an error")))
         assert c.answer()[0] == 200
-    finally:
-        c.close()
 
 
 def test_a_chunked_body_over_the_limit_is_413_and_the_connection_closes(gw):
-    c = Conn(gw.port)
-    try:
+    with Conn(gw.port) as c:
         c.send(b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
                b"transfer-encoding: chunked\r\n\r\n")
         piece = b"x" * 8192
@@ -166,12 +159,7 @@ def test_a_chunked_body_over_the_limit_is_413_and_the_connection_closes(gw):
         status, headers, data = c.answer()
         assert status == 413 and json.loads(data)["error"]["type"] == "request_too_large"
         assert headers.get("connection") == "close"
-    finally:
-        c.close()
     # The server goes on serving.
-    c = Conn(gw.port)
-    try:
+    with Conn(gw.port) as c:
         c.send(messages(fresh("still here")))
         assert c.answer()[0] == 200
-    finally:
-        c.close()
