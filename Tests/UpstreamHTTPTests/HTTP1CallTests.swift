@@ -172,6 +172,19 @@ extension HTTP1ConnectionPoolTests {
         }
     }
 
+    @Test func aKeptAliveConnectionResetBeforeAnsweringIsRetried() async throws {
+        try await withServerAndPool { server, pool in
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            for expectedConnections in 1...2 {
+                let call = CallRecorder(loop: loop)
+                _ = try await call.start(pool, request(server, "/reset-next"))
+                try await call.finished()
+                #expect(try await call.read { $0.events } == ["head 200", "body 5", "end"])
+                #expect(server.accepted.load() == expectedConnections)
+            }
+        }
+    }
+
     @Test func aNewConnectionDroppedIsNotRetried() async throws {
         try await withServerAndPool { server, pool in
             let recorder = CallRecorder()

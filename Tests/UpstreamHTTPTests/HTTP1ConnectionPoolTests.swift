@@ -14,6 +14,7 @@ import Testing
 /// - `/big`: 200, 64 chunks of 16 KiB.
 /// - `/silent`: never answers.
 /// - `/drop-next`: 200 `hello`, keep-alive; the next request on that connection is dropped.
+/// - `/reset-next`: 200 `hello`, keep-alive; the next request on that connection gets a reset.
 /// - `/drop`: closes the connection without answering.
 final class ScriptedServer: Sendable {
     final class Counter: Sendable {
@@ -50,6 +51,7 @@ final class ScriptedServer: Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         var path = ""
         var dropNext = false
+        var resetNext = false
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
@@ -61,15 +63,23 @@ final class ScriptedServer: Sendable {
 
         private func answer(_ context: ChannelHandlerContext) {
             var headers = HTTPHeaders()
-            if dropNext {
-                context.close(promise: nil)
+            if dropNext || resetNext {
+                if resetNext, let socket = context.channel as? any SocketOptionProvider {
+                    // SO_LINGER 0: the close sends a reset, as a peer that timed the connection
+                    // out mid-request may.
+                    let channel = context.channel
+                    socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+                } else {
+                    context.close(promise: nil)
+                }
                 return
             }
             switch path {
             case "/drop":
                 context.close(promise: nil)
-            case "/ok", "/idle-close", "/drop-next":
+            case "/ok", "/idle-close", "/drop-next", "/reset-next":
                 dropNext = path == "/drop-next"
+                resetNext = path == "/reset-next"
                 headers.add(name: "content-length", value: "5")
                 context.write(
                     wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
