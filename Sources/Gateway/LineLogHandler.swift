@@ -65,20 +65,10 @@ public struct LineLogHandler: LogHandler {
         }
     }
 
-    private static let clock = Mutex<(second: Int, text: String)>((-1, ""))
+    private static let clock = PerSecondText(format: "%Y-%m-%dT%H:%M:%S%z", utc: false)
 
     /// Local time to the second, as `2026-11-22T05:33:08+0000`.
-    static func timestamp() -> String {
-        var now = time(nil)
-        if let cached = clock.withLock({ $0.second == now ? $0.text : nil }) { return cached }
-        var local = tm()
-        localtime_r(&now, &local)
-        var buffer = [CChar](repeating: 0, count: 64)
-        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
-        let text = String(cString: buffer)
-        clock.withLock { $0 = (now, text) }
-        return text
-    }
+    static func timestamp() -> String { clock.now() }
 
     /// A metadata value as JSON: integers and booleans as such, the rest as strings.
     static func json(_ value: Logger.Metadata.Value) -> JSONValue {

@@ -164,6 +164,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         var fields = responseHead.headerFields
         fields[.connection] = "close"
         fields[.contentLength] = String(body.readableBytes)
+        fields[.date] = PerSecondText.httpDate.now()
         context.write(wrapOutboundOut(.head(HTTPResponse(status: responseHead.status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in

@@ -416,7 +416,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         gateway.metrics.request(
             model: model, status: error.status, stream: isStream, firstByte: nil, total: total, usage: nil,
             retries: retries)
-        if [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) { gateway.metrics.upstreamError(error) }
+        if !clientGone, [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) {
+            gateway.metrics.upstreamError(error)
+        }
         var (head, body) = error.httpResponse(requestID: requestID)
         head.headerFields[.nexusRetries] = String(retries)
         sendWhole(head, body)
@@ -427,6 +429,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         guard let handler, !clientGone else { return }
         var head = head
         head.headerFields[.contentLength] = String(body.readableBytes)
+        head.headerFields[.date] = PerSecondText.httpDate.now()
         handler.send(.head(head), flush: false)
         handler.send(.body(body), flush: false)
         handler.send(.end(nil), flush: true)
@@ -442,6 +445,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         headers[.cacheControl] = "no-cache"
         headers[.requestID] = requestID
         headers[.nexusRetries] = String(retries)
+        headers[.date] = PerSecondText.httpDate.now()
         handler.send(.head(HTTPResponse(status: .ok, headerFields: headers)), flush: false)
         phase = .streaming
         gateway.metrics.streamStarted()

@@ -10,6 +10,7 @@ serving after each of them.
 from __future__ import annotations
 
 import json
+import re
 import socket
 
 import pytest
@@ -101,8 +102,11 @@ def test_pipelined_requests_are_answered_in_order(gw):
                + get("/v1/models") + messages(fresh("three")))
         status, headers, data = c.answer()
         assert status == 200 and json.loads(data)["type"] == "message"
+        # Like the router's answers, with a date (RFC 9110's IMF-fixdate).
+        assert re.fullmatch(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT", headers["date"]), headers
         status, headers, data = c.answer()
         assert status == 200 and json.loads(data)["status"] == "ok"
+        assert "date" in headers
         status, headers, data = c.answer()
         assert status == 200 and headers["content-type"].startswith("text/event-stream")
         assert data.rstrip().endswith(b'data: {"type":"message_stop"}')
