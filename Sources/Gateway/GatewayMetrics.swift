@@ -11,6 +11,9 @@ public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
     let streams: Meter
+    /// `nexus_request_duration_seconds` and `nexus_first_byte_seconds`, by `stream` (false, true).
+    let durations: [Metrics.Timer]
+    let firstBytes: [Metrics.Timer]
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -22,31 +25,66 @@ public final class GatewayMetrics: Sendable {
         ]
         self.factory = factory
         streams = Meter(label: "nexus_streams_in_flight", factory: factory)
+        durations = [false, true].map {
+            Timer(label: "nexus_request_duration_seconds", dimensions: [("stream", String($0))], factory: factory)
+        }
+        firstBytes = [false, true].map {
+            Timer(label: "nexus_first_byte_seconds", dimensions: [("stream", String($0))], factory: factory)
+        }
+    }
+
+    /// The metric handles of one (model, status, stream) combination, made once: looking a
+    /// metric up in the registry by label and dimensions on every request costs more than the
+    /// request's own metrics.
+    private final class RequestHandles: Sendable {
+        let requests: Metrics.Counter
+        let retries: Metrics.Counter
+        /// input, output, cache_read, cache_write.
+        let tokens: [Metrics.Counter]
+
+        init(model: String, status: Int, stream: Bool, factory: PrometheusMetricsFactory) {
+            requests = Counter(
+                label: "nexus_requests_total",
+                dimensions: [("model", model), ("status", String(status)), ("stream", String(stream))], factory: factory)
+            retries = Counter(label: "nexus_upstream_retries_total", dimensions: [("model", model)], factory: factory)
+            tokens = ["input", "output", "cache_read", "cache_write"].map {
+                Counter(label: "nexus_tokens_total", dimensions: [("model", model), ("kind", $0)], factory: factory)
+            }
+        }
+    }
+
+    private struct RequestKey: Hashable {
+        var model: String
+        var status: Int
+        var stream: Bool
+    }
+
+    /// Handles by combination, up to `maxCachedCombinations` (model names come from clients).
+    private let handles = Mutex<[RequestKey: RequestHandles]>([:])
+    private static let maxCachedCombinations = 1024
+
+    private func requestHandles(model: String, status: Int, stream: Bool) -> RequestHandles {
+        let key = RequestKey(model: model, status: status, stream: stream)
+        if let found = handles.withLock({ $0[key] }) { return found }
+        let made = RequestHandles(model: model, status: status, stream: stream, factory: factory)
+        handles.withLock { if $0.count < Self.maxCachedCombinations { $0[key] = made } }
+        return made
     }
 
     /// One finished request.
     func request(
         model: String, status: Int, stream: Bool, firstByte: Duration?, total: Duration, usage: Usage?, retries: Int
     ) {
-        let dims = [("model", model), ("status", String(status)), ("stream", String(stream))]
-        Counter(label: "nexus_requests_total", dimensions: dims, factory: factory).increment()
-        Timer(label: "nexus_request_duration_seconds", dimensions: [("stream", String(stream))], factory: factory)
-            .recordNanoseconds(total.nanoseconds)
-        if let firstByte {
-            Timer(label: "nexus_first_byte_seconds", dimensions: [("stream", String(stream))], factory: factory)
-                .recordNanoseconds(firstByte.nanoseconds)
-        }
-        if retries > 0 {
-            Counter(label: "nexus_upstream_retries_total", dimensions: [("model", model)], factory: factory).increment(by: retries)
-        }
+        let handles = requestHandles(model: model, status: status, stream: stream)
+        handles.requests.increment()
+        durations[stream ? 1 : 0].recordNanoseconds(total.nanoseconds)
+        if let firstByte { firstBytes[stream ? 1 : 0].recordNanoseconds(firstByte.nanoseconds) }
+        if retries > 0 { handles.retries.increment(by: retries) }
         if let usage {
-            for (kind, n) in [
-                ("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadInputTokens),
-                ("cache_write", usage.cacheCreationInputTokens),
-            ] where n > 0 {
-                Counter(label: "nexus_tokens_total", dimensions: [("model", model), ("kind", kind)], factory: factory)
-                    .increment(by: n)
-            }
+            let counts = [
+                usage.inputTokens, usage.outputTokens, usage.cacheReadInputTokens, usage.cacheCreationInputTokens,
+            ]
+            for (counter, n) in zip(handles.tokens, counts) where n > 0 { counter.increment(by: n) }
         }
     }
 

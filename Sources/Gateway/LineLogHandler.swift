@@ -31,15 +31,34 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
+        let merged: Logger.Metadata
+        if let own = event.metadata {
+            merged = metadata.isEmpty ? own : metadata.merging(own) { $1 }
+        } else {
+            merged = metadata
+        }
         let sorted = merged.sorted { $0.key < $1.key }
         switch format {
         case .text:
+            // Appended piece by piece: no interpolation buffers (this runs once per request).
             var line = Self.timestamp()
-            line.reserveCapacity(256)
-            line += " \(event.level.rawValue) \(label):"
-            for (key, value) in sorted { line += " \(key)=\(value)" }
-            line += " [\(event.source)] \(event.message)\n"
+            line.reserveCapacity(512)
+            line += " "
+            line += event.level.rawValue
+            line += " "
+            line += label
+            line += ":"
+            for (key, value) in sorted {
+                line += " "
+                line += key
+                line += "="
+                line += value.description
+            }
+            line += " ["
+            line += event.source
+            line += "] "
+            line += event.message.description
+            line += "\n"
             line.withUTF8 { Self.writeToStandardError($0) }
         case .json:
             var o = JSONObject(minimumCapacity: 8 + sorted.count)

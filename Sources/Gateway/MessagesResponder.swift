@@ -285,8 +285,10 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             }
         case .opening:
             reader.append(chunk)
+            // Only the first frame now: its events go out before the rest of the chunk is
+            // translated (the time to the first event is what users wait on).
             do {
-                while let message = try reader.next() { pending.append(message) }
+                if let message = try reader.next() { pending.append(message) }
             } catch {
                 cancelCall()
                 attemptFailed(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)", status: 502))
@@ -299,6 +301,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 return
             }
             beginStream()
+            relayBuffered()
         case .streaming:
             relayChunk(chunk)
         case .preparing, .awaitingHead, .finished:
@@ -462,14 +465,18 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         scheduleTick()
         flush()
         self.relay?.firstByte = ContinuousClock.now - started
-        endIfDone()
     }
 
     private func relayChunk(_ chunk: ByteBuffer) {
+        relay?.lastUpstream = .now
+        reader.append(chunk)
+        relayBuffered()
+    }
+
+    /// Translates and writes every whole frame buffered in `reader`.
+    private func relayBuffered() {
         guard var relay else { return }
         self.relay = nil  // mutated in place, without a copy of its arrays
-        relay.lastUpstream = .now
-        reader.append(chunk)
         do {
             while let message = try reader.next() { relay.translator.receive(message, into: &relay.events) }
         } catch {
