@@ -9,14 +9,11 @@ Environment:
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,10 +21,10 @@ import pytest
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 MODEL = os.environ.get("NEXUS_TEST_MODEL", "claude-sonnet-4-6")
-READY = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
-START_TIMEOUT = 30.0
 
 sys.path.insert(0, str(HERE))
+
+from prod_kit import Proc, Servers  # noqa: E402  (after the path is set)
 
 
 def _binary(var: str, hint: str) -> str:
@@ -58,113 +55,24 @@ def claude_bin() -> str:
     return _binary("CLAUDE_BIN", "scripts/lib/get-claude-cli prints the path")
 
 
-class ServerProcess:
-    """A server subprocess that prints `listening on http://127.0.0.1:PORT` when ready."""
-
-    def __init__(self, args: list[str], name: str, env: dict | None = None):
-        self.args = args
-        self.name = name
-        self.lines: list[str] = []
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-        self.port: int | None = None
-        self.proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1, env=env, start_new_session=True)
-        self._reader = threading.Thread(target=self._read, name=f"{name}-output", daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._lock:
-                self.lines.append(line.rstrip("\n"))
-            if self.port is None:
-                m = READY.search(line)
-                if m:
-                    self.port = int(m.group(1))
-                    self._ready.set()
-        self._ready.set()  # EOF: wake the waiter
-
-    @property
-    def output(self) -> str:
-        with self._lock:
-            return "\n".join(self.lines)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> "ServerProcess":
-        deadline = time.monotonic() + timeout
-        while self.port is None and time.monotonic() < deadline:
-            self._ready.wait(0.1)
-            if self.proc.poll() is not None and self.port is None:
-                self._reader.join(2)
-                break
-        if self.port is None:
-            code = self.proc.poll()
-            self.stop()
-            state = f"exited with {code}" if code is not None else f"not ready after {timeout:.0f} s"
-            pytest.fail(f"{self.name} ({' '.join(self.args)}) {state}; output:\n"
-                        f"{self.output or '(none)'}", pytrace=False)
-        return self
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._reader.join(2)
-        return self.proc.returncode
-
-
-def start_server(args: list[str], name: str, env: dict | None = None) -> ServerProcess:
-    return ServerProcess(args, name, env).wait_ready()
-
-
 @pytest.fixture(scope="session")
 def gateway(nexus_bin):
     """`nexus-claude-api serve --simulate` (gateway + built-in AI Nexus simulator)."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK", "NEXUS_PROXY_API_KEY",
-                        "NEXUS_ENDPOINT")}
-    server = start_server([nexus_bin, "serve", "--simulate", "--port", "0", "--host", "127.0.0.1"],
-                          "gateway", env)
+    servers = Servers(nexus_bin)
+    server = servers.gateway()
     yield server
     code = server.stop()
     if code not in (0, -signal.SIGTERM, 128 + signal.SIGTERM):
         print(f"gateway exited with {code} after SIGTERM; output:\n{server.output}", file=sys.stderr)
 
 
-class GatewayFactory:
+class GatewayFactory(Servers):
     """Starts `serve --simulate` gateways with extra flags (simulator knobs, a config file, log
-    options), each a fresh process with fresh memory (rejected betas, prompt cache), in an empty
-    HOME so no `~/.config/nexus-claude-api/config.toml` leaks in. Stopped at teardown."""
+    options), each a fresh process with fresh memory (rejected betas, prompt cache), in a clean
+    environment (`prod_kit.clean_env`). Stopped at teardown."""
 
-    def __init__(self, nexus_bin: str):
-        self.nexus_bin = nexus_bin
-        self.servers: list[ServerProcess] = []
-        self.home = Path(tempfile.mkdtemp(prefix="nexus-gateway-home-"))
-
-    def start(self, *args: str) -> ServerProcess:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK", "NEXUS_PROXY_API_KEY",
-                            "NEXUS_ENDPOINT", "NEXUS_CONFIG", "LOG_LEVEL")}
-        env["HOME"] = str(self.home)
-        server = ServerProcess(
-            [self.nexus_bin, "serve", "--simulate", "--port", "0", "--host", "127.0.0.1", *args],
-            f"gateway {len(self.servers) + 1}", env)
-        self.servers.append(server)
-        return server.wait_ready()
-
-    def stop_all(self):
-        for server in self.servers:
-            server.stop()
-        shutil.rmtree(self.home, ignore_errors=True)
+    def start(self, *args: str) -> Proc:
+        return self.gateway(*args, name=f"gateway {len(self.procs) + 1}")
 
 
 @pytest.fixture
@@ -178,9 +86,9 @@ def gateway_factory(nexus_bin):
 @pytest.fixture(scope="session")
 def simulator(nexus_bin):
     """`nexus-claude-api simulate` (the raw fake AI Nexus: Converse over HTTP)."""
-    server = start_server([nexus_bin, "simulate", "--port", "0"], "simulator")
-    yield server
-    server.stop()
+    servers = Servers(nexus_bin)
+    yield servers.simulator()
+    servers.stop_all()
 
 
 @pytest.fixture(scope="session")
@@ -221,12 +129,12 @@ def pytest_runtest_makereport(item, call):
     funcargs = getattr(item, "funcargs", {})
     for name in ("gateway", "simulator"):
         server = funcargs.get(name)
-        if isinstance(server, ServerProcess):
+        if isinstance(server, Proc):
             tail = "\n".join(server.output.splitlines()[-60:])
             report.sections.append((f"{name} output (last 60 lines)", tail or "(none)"))
     factory = funcargs.get("gateway_factory")
     if isinstance(factory, GatewayFactory):
-        for server in factory.servers:
+        for server in factory.procs:
             # Bodies may be logged (--log-bodies): keep the lines short.
             tail = "\n".join(line[:400] for line in server.output.splitlines()[-60:])
             report.sections.append((f"{server.name} output (last 60 lines)", tail or "(none)"))
@@ -237,7 +145,6 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def servers(nexus_bin):
     """Starts gateways / simulators for one test (prod_kit.Servers) and stops them all after it."""
-    from prod_kit import Servers
     s = Servers(nexus_bin)
     yield s
     s.stop_all()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
+import subprocess
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -63,3 +65,29 @@ def claude_env(gateway, home, extra_env=None) -> dict:
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         **(extra_env or {}),
     }
+
+
+def run_claude(claude_bin, gateway, home, args, extra_env=None, timeout: float = 240):
+    """Runs the Claude Code CLI against `gateway` in `home/project`; returns the process and its
+    JSON result (None when stdout is not JSON). A run past `timeout` fails the test."""
+    import pytest
+
+    env = claude_env(gateway, home, extra_env)
+    try:
+        p = subprocess.run([claude_bin, *args], cwd=home / "project", env=env, capture_output=True,
+                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"claude {' '.join(args)} did not finish in {timeout} s; stderr: {e.stderr!r}"[:4000],
+                    pytrace=False)
+    result = None
+    try:
+        result = json.loads(p.stdout)
+    except ValueError:
+        pass
+    return p, result
+
+
+def explain(p, result) -> str:
+    """A failed CLI run, for assertion messages."""
+    return (f"claude exited {p.returncode}\nresult: {json.dumps(result, indent=1)[:3000] if result else None}\n"
+            f"stdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")

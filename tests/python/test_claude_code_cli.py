@@ -11,32 +11,17 @@ Notes on the flags (Claude Code 2.1.x):
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 
 import pytest
 
-from gateway_testkit import claude_env
+from gateway_testkit import explain, run_claude as run_with_timeout
 
 TIMEOUT = 240
 
 
 def run_claude(claude_bin, gateway, home, args, extra_env=None):
-    env = claude_env(gateway, home, extra_env)
-    p = subprocess.run([claude_bin, *args], cwd=home / "project", env=env, capture_output=True,
-                       text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
-    result = None
-    try:
-        result = json.loads(p.stdout)
-    except ValueError:
-        pass
-    return p, result
+    return run_with_timeout(claude_bin, gateway, home, args, extra_env, timeout=TIMEOUT)
 
-
-def explain(p, result):
-    return (f"claude exited {p.returncode}\nresult: {json.dumps(result, indent=1)[:3000] if result else None}\n"
-            f"stdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")
 
 
 VARIANTS = {

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
 
-from gateway_testkit import claude_env
+from gateway_testkit import explain, run_claude as run_with_timeout
 
 TIMEOUT = 120  # seconds, per CLI run
 COMMANDS = ("echo nexus-one", "echo nexus-two")
@@ -36,24 +35,8 @@ MORE_COMMANDS = ("echo nexus-three", "echo nexus-four")
 
 
 def run_claude(claude_bin, gateway, home, args, extra_env=None):
-    env = claude_env(gateway, home, extra_env)
-    try:
-        p = subprocess.run([claude_bin, *args], cwd=home / "project", env=env, capture_output=True,
-                           text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as e:
-        pytest.fail(f"claude {' '.join(args)} did not finish in {TIMEOUT} s; stderr: {e.stderr!r}"[:4000],
-                    pytrace=False)
-    result = None
-    try:
-        result = json.loads(p.stdout)
-    except ValueError:
-        pass
-    return p, result
+    return run_with_timeout(claude_bin, gateway, home, args, extra_env, timeout=TIMEOUT)
 
-
-def explain(p, result):
-    return (f"claude exited {p.returncode}\nresult: {json.dumps(result, indent=1)[:3000] if result else None}\n"
-            f"stdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")
 
 
 def seq_prompt(commands) -> str:
