@@ -391,11 +391,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             return
         }
         let total = ContinuousClock.now - started
-        gateway.logger.info(
-            "request done",
-            metadata: Gateway.requestLine(
-                requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false, status: 200,
-                upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage))
+        // Metrics before the answer leaves (a client reading /metrics right after sees them),
+        // the log line after it (the line costs more than the rest of the step).
         gateway.metrics.request(
             model: request.model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
             retries: retries)
@@ -403,6 +400,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         headers[.nexusRetries] = String(retries)
         let (head, body) = jsonAnswer(message.jsonValue, requestID: requestID, extraHeaders: headers)
         sendWhole(head, body)
+        gateway.logger.info(
+            "request done",
+            metadata: Gateway.requestLine(
+                requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false, status: 200,
+                upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage))
         finish()
     }
 
@@ -410,12 +412,6 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private func fail(_ error: APIError) {
         guard !isFinished else { return }
         let total = ContinuousClock.now - started
-        var line = Gateway.requestLine(
-            requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
-            upstreamStatus: upstreamStatus, retries: retries, firstByte: total, total: total, usage: nil)
-        line["error.type"] = .string(error.kind.rawValue)
-        line["error"] = .string(error.message)
-        gateway.logger.info("request failed", metadata: line)
         gateway.metrics.request(
             model: model, status: error.status, stream: isStream, firstByte: nil, total: total, usage: nil,
             retries: retries)
@@ -425,6 +421,12 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         var (head, body) = error.httpResponse(requestID: requestID)
         head.headerFields[.nexusRetries] = String(retries)
         sendWhole(head, body)
+        var line = Gateway.requestLine(
+            requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
+            upstreamStatus: upstreamStatus, retries: retries, firstByte: total, total: total, usage: nil)
+        line["error.type"] = .string(error.kind.rawValue)
+        line["error"] = .string(error.message)
+        gateway.logger.info("request failed", metadata: line)
         finish()
     }
 
@@ -462,9 +464,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         for message in pending { relay.translator.receive(message, into: &relay.events) }
         pending.removeAll()
         self.relay = relay
-        scheduleTick()
         flush()
         self.relay?.firstByte = ContinuousClock.now - started
+        scheduleTick()
     }
 
     private func relayChunk(_ chunk: ByteBuffer) {
@@ -578,13 +580,13 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private func endStream() {
         guard case .streaming = phase, let relay else { return }
         relay.tick?.cancel()
-        if !clientGone, let handler { handler.send(.end(nil), flush: true) }
         gateway.metrics.streamEnded()
         let usage = relay.translator.finalUsage
         let total = ContinuousClock.now - started
         gateway.metrics.request(
             model: model, status: 200, stream: true, firstByte: relay.firstByte, total: total, usage: usage,
             retries: retries)
+        if !clientGone, let handler { handler.send(.end(nil), flush: true) }
         var line = Gateway.requestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: true, status: 200, upstreamStatus: 200,
             retries: retries, firstByte: relay.firstByte ?? total, total: total, usage: usage)
