@@ -99,7 +99,7 @@ public struct NexusClient: Sendable {
     }
 
     /// Sends one request and returns once the response head arrived. `deadline` stays armed
-    /// while the body is read, until `body.clearDeadline()`.
+    /// while the body is read.
     public func send(
         _ operation: Operation, modelID: String, body: ByteBuffer, deadline: NIODeadline
     ) async throws(APIError) -> HTTP1Response {

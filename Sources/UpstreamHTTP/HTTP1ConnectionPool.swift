@@ -113,7 +113,7 @@ public final class HTTP1ConnectionPool: Sendable {
     public var openConnections: Int { state.withLock { $0.open } }
 
     /// Sends `request` and returns once the answer's head arrived. `deadline` bounds the wait for
-    /// the head and stays armed while the body is read, until `HTTP1ResponseBody.clearDeadline()`.
+    /// the head and stays armed while the body is read.
     public func execute(_ request: HTTP1Request, deadline: NIODeadline) async throws(HTTP1ClientError) -> HTTP1Response
     {
         var mayRetryStale = true
@@ -329,22 +329,9 @@ public struct HTTP1ResponseBody: AsyncSequence, Sendable {
         let owner: Owner
 
         public mutating func next() async throws -> ByteBuffer? { try await owner.exchange.next() }
-
-        /// Gives up on the rest of the answer: unless it already ended, its connection is closed
-        /// now (rather than when the last copy of the body goes away).
-        public func cancel() { owner.exchange.abandon() }
-
-        /// The next chunk, the end, or `.tick` once `deadline` passed with nothing to read: lets
-        /// one task both relay a body and keep its own timers, without a second task.
-        public mutating func next(tickAt deadline: NIODeadline) async throws -> HTTP1BodyEvent {
-            try await owner.exchange.nextEvent(tickAt: deadline)
-        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(owner: owner) }
-
-    /// Stops the request's deadline: the caller watches the rest of the body itself.
-    public func clearDeadline() { owner.exchange.clearDeadline() }
 
     /// Reads the whole body; more than `limit` bytes fails (and closes the connection).
     public func collect(upTo limit: Int) async throws(HTTP1ClientError) -> ByteBuffer {

@@ -2,15 +2,6 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// What a body read yields.
-public enum HTTP1BodyEvent: Sendable {
-    case chunk(ByteBuffer)
-    /// The answer ended.
-    case end
-    /// Nothing arrived by the time the reader asked to be woken at.
-    case tick
-}
-
 /// One request and its answer on one pooled connection, shared by the connection's handler (on
 /// the event loop) and the task reading the answer (anywhere).
 ///
@@ -25,13 +16,12 @@ final class HTTP1Exchange: Sendable {
         var firstChunk = 0
         var finished = false
         var failure: HTTP1ClientError?
-        var bodyWaiter: CheckedContinuation<HTTP1BodyEvent, any Error>?
+        /// Resumed with the next chunk, or nil at the end.
+        var bodyWaiter: CheckedContinuation<ByteBuffer?, any Error>?
         var readHeld = false
         /// Any byte of the answer arrived (a failure before that may be retried on a new connection).
         var answered = false
         var timer: Scheduled<Void>?
-        /// Wakes a waiting reader with `.tick`.
-        var tickTimer: Scheduled<Void>?
 
         var hasBufferedChunk: Bool { firstChunk < chunks.count }
 
@@ -66,35 +56,28 @@ final class HTTP1Exchange: Sendable {
     }
 
     func receive(body: ByteBuffer) {
-        let (waiter, tick) = state.withLock {
-            s -> (CheckedContinuation<HTTP1BodyEvent, any Error>?, Scheduled<Void>?) in
+        let waiter = state.withLock { s -> CheckedContinuation<ByteBuffer?, any Error>? in
             guard let waiter = s.bodyWaiter else {
                 s.chunks.append(body)
-                return (nil, nil)
+                return nil
             }
-            defer {
-                s.bodyWaiter = nil
-                s.tickTimer = nil
-            }
-            return (waiter, s.tickTimer)
+            s.bodyWaiter = nil
+            return waiter
         }
-        tick?.cancel()
-        waiter?.resume(returning: .chunk(body))
+        waiter?.resume(returning: body)
     }
 
     func receiveEnd() {
-        let (waiter, timer, tick) = state.withLock { s in
+        let (waiter, timer) = state.withLock { s in
             s.finished = true
             defer {
                 s.bodyWaiter = nil
                 s.timer = nil
-                s.tickTimer = nil
             }
-            return (s.bodyWaiter, s.timer, s.tickTimer)
+            return (s.bodyWaiter, s.timer)
         }
         timer?.cancel()
-        tick?.cancel()
-        waiter?.resume(returning: .end)
+        waiter?.resume(returning: nil)
     }
 
     /// Fails whatever the reader waits for, now or next. Returns false when the answer had
@@ -103,8 +86,8 @@ final class HTTP1Exchange: Sendable {
     func fail(_ error: HTTP1ClientError) -> Bool {
         typealias Woken = (
             head: CheckedContinuation<HTTPResponseHead, any Error>?,
-            body: CheckedContinuation<HTTP1BodyEvent, any Error>?,
-            timer: Scheduled<Void>?, tick: Scheduled<Void>?
+            body: CheckedContinuation<ByteBuffer?, any Error>?,
+            timer: Scheduled<Void>?
         )
         let woken = state.withLock { s -> Woken? in
             guard !s.finished, s.failure == nil else { return nil }
@@ -113,13 +96,11 @@ final class HTTP1Exchange: Sendable {
                 s.headWaiter = nil
                 s.bodyWaiter = nil
                 s.timer = nil
-                s.tickTimer = nil
             }
-            return (s.headWaiter, s.bodyWaiter, s.timer, s.tickTimer)
+            return (s.headWaiter, s.bodyWaiter, s.timer)
         }
         guard let woken else { return false }
         woken.timer?.cancel()
-        woken.tick?.cancel()
         woken.head?.resume(throwing: error)
         woken.body?.resume(throwing: error)
         return true
@@ -151,14 +132,6 @@ final class HTTP1Exchange: Sendable {
         previous?.cancel()
     }
 
-    /// Disarms the deadline set by `setDeadline`.
-    func clearDeadline() {
-        state.withLock { s -> Scheduled<Void>? in
-            defer { s.timer = nil }
-            return s.timer
-        }?.cancel()
-    }
-
     func head() async throws -> HTTPResponseHead {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
@@ -178,16 +151,8 @@ final class HTTP1Exchange: Sendable {
 
     /// The next body chunk, or nil at the end of the answer.
     func next() async throws -> ByteBuffer? {
-        switch try await nextEvent(tickAt: nil) {
-        case .chunk(let chunk): chunk
-        case .end, .tick: nil
-        }
-    }
-
-    /// The next body chunk, the end, or `.tick` when nothing arrived by `tickAt`.
-    func nextEvent(tickAt: NIODeadline?) async throws -> HTTP1BodyEvent {
         enum Ready {
-            case event(HTTP1BodyEvent, releaseRead: Bool)
+            case chunk(ByteBuffer?, releaseRead: Bool)
             case failed(HTTP1ClientError)
             case wait
         }
@@ -196,28 +161,27 @@ final class HTTP1Exchange: Sendable {
                 let chunk = s.takeChunk()
                 let release = s.readHeld && !s.hasBufferedChunk
                 if release { s.readHeld = false }
-                return .event(.chunk(chunk), releaseRead: release)
+                return .chunk(chunk, releaseRead: release)
             }
-            if s.finished { return .event(.end, releaseRead: false) }
+            if s.finished { return .chunk(nil, releaseRead: false) }
             if let failure = s.failure { return .failed(failure) }
             return .wait
         }
         // Fast path: the answer is already there.
         switch state.withLock({ poll(&$0) }) {
-        case .event(let event, let releaseRead):
+        case .chunk(let chunk, let releaseRead):
             if releaseRead { channel.read() }
-            return event
+            return chunk
         case .failed(let error): throw error
         case .wait: break
         }
-        if let tickAt, tickAt <= .now() { return .tick }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
-                (continuation: CheckedContinuation<HTTP1BodyEvent, any Error>) in
+                (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
                 // A chunk may have arrived (and the read been held) since the first look.
-                let (ready, releaseRead) = state.withLock { s -> (Result<HTTP1BodyEvent, HTTP1ClientError>?, Bool) in
+                let (ready, releaseRead) = state.withLock { s -> (Result<ByteBuffer?, HTTP1ClientError>?, Bool) in
                     switch poll(&s) {
-                    case .event(let event, let releaseRead): return (.success(event), releaseRead)
+                    case .chunk(let chunk, let releaseRead): return (.success(chunk), releaseRead)
                     case .failed(let error): return (.failure(error), false)
                     case .wait:
                         s.bodyWaiter = continuation
@@ -225,18 +189,7 @@ final class HTTP1Exchange: Sendable {
                     }
                 }
                 if releaseRead { channel.read() }
-                if let ready {
-                    continuation.resume(with: ready)
-                } else if let tickAt {
-                    let tick = channel.eventLoop.scheduleTask(deadline: tickAt) { [self] in
-                        let waiter = state.withLock { s -> CheckedContinuation<HTTP1BodyEvent, any Error>? in
-                            defer { s.bodyWaiter = nil }
-                            return s.bodyWaiter
-                        }
-                        waiter?.resume(returning: .tick)
-                    }
-                    state.withLock { $0.tickTimer = tick }
-                }
+                if let ready { continuation.resume(with: ready) }
             }
         } onCancel: {
             abandon()
@@ -248,4 +201,5 @@ final class HTTP1Exchange: Sendable {
         if fail(.cancelled) { channel.close(promise: nil) }
     }
 }
+
 extension HTTP1Exchange: HTTP1ExchangeSink {}
