@@ -494,7 +494,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     /// connection goes back to the pool; a failed stream is cut at once.
     private func endIfDone() {
         guard let relay, relay.translator.isDone else { return }
-        if relay.upstreamEnded || relay.outcome != "ok" || call == nil {
+        if relay.upstreamEnded || relay.outcome != "ok" {
             cancelCall()
             endStream()
         }

@@ -158,7 +158,7 @@ public final class HTTP1Call {
             send(on: connection.handler.value)
         case .failure(let error):
             guard phase == .connecting else { return }
-            fail(with: HTTP1ConnectionPool.clientError(error))
+            fail(with: HTTP1ClientError(error))
         }
     }
 

@@ -37,6 +37,20 @@ public enum HTTP1ClientError: Error, Sendable, Equatable, CustomStringConvertibl
         }
     }
 
+    /// What a reader is told about an error on an established connection or while setting it
+    /// up (a TLS failure, a reset…). A reset or broken pipe is the peer closing the connection
+    /// (`.connectionClosed`): on a kept-alive connection before any byte of the answer, the
+    /// request is retried once.
+    init(_ error: any Error) {
+        if let error = error as? HTTP1ClientError {
+            self = error
+        } else if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+            self = .connectionClosed
+        } else {
+            self = .transport(String(describing: error))
+        }
+    }
+
     /// Turns what `ClientBootstrap.connect` throws into a short reason.
     static func connecting(_ error: any Error) -> HTTP1ClientError {
         if case ChannelError.connectTimeout = error { return .connectTimeout }

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 import NIOHTTP1
 
 /// What a connection handler feeds: the receiving side of one exchange, called on the event
@@ -127,7 +126,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let exchange {
             self.exchange = nil
-            exchange.fail(Self.failure(error))
+            exchange.fail(HTTP1ClientError(error))
         }
         context.close(promise: nil)
     }
@@ -139,14 +138,5 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         onClosed(self)
         context.fireChannelInactive()
-    }
-
-    /// What the reader is told about an error on the connection (a TLS failure, a reset…).
-    /// A reset or broken pipe is the peer closing the connection (`.connectionClosed`): on a
-    /// kept-alive connection before any byte of the answer, the request is retried once.
-    static func failure(_ error: any Error) -> HTTP1ClientError {
-        if let error = error as? HTTP1ClientError { return error }
-        if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE { return .connectionClosed }
-        return .transport(String(describing: error))
     }
 }

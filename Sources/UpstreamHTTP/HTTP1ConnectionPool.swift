@@ -187,7 +187,7 @@ public final class HTTP1ConnectionPool: Sendable {
             let connected = try await connect(to: target, on: loop).get()
             return (connected.handler, connected.channel, false)
         } catch {
-            throw Self.clientError(error)
+            throw HTTP1ClientError(error)
         }
     }
 
@@ -220,7 +220,7 @@ public final class HTTP1ConnectionPool: Sendable {
             .flatMap { channel in
                 self.setUp(channel, to: target, on: loop).flatMapErrorThrowing { error in
                     channel.close(promise: nil)
-                    throw Self.clientError(error)
+                    throw HTTP1ClientError(error)
                 }
             }
     }
@@ -261,11 +261,6 @@ public final class HTTP1ConnectionPool: Sendable {
         state.withLock { $0.open += 1 }
         try pipeline.addHandler(handler)
         return Connected(handler: NIOLoopBound(handler, eventLoop: loop), channel: channel)
-    }
-
-    static func clientError(_ error: any Error) -> HTTP1ClientError {
-        if let error = error as? HTTP1ClientError { return error }
-        return .transport(String(describing: error))
     }
 
     /// On the connection's event loop: the connection is idle again.
