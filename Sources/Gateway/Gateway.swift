@@ -11,7 +11,10 @@ import UpstreamHTTP
 
 /// The gateway's request handling: authentication, parsing, translation, the upstream call and
 /// the answer, for every route. Routes are wired in `GatewayApplication`.
-public struct Gateway: Sendable {
+///
+/// A class: every connection handler and every request holds it, and a reference costs one
+/// retain where a copy of this many fields cost one each.
+public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
     public let client: NexusClient
     public let logger: Logger
@@ -24,11 +27,15 @@ public struct Gateway: Sendable {
     let rejectedBetas = BetaMemory()
     public let metrics: GatewayMetrics
     let limiter: ConcurrencyLimiter
+    /// The logger's handler when it is a `LineLogHandler` with no metadata of its own: request
+    /// lines are written through it directly (see `log(_:_:)`).
+    let directLog: LineLogHandler?
 
     public init(configuration: GatewayConfiguration, client: NexusClient, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy()) {
         self.configuration = configuration
         self.client = client
         self.logger = logger
+        self.directLog = (logger.handler as? LineLogHandler).flatMap { $0.metadata.isEmpty ? $0 : nil }
         self.translator = RequestTranslator(options: configuration.translation)
         self.retryPolicy = retryPolicy
         self.metrics = GatewayMetrics()
@@ -114,22 +121,16 @@ public struct Gateway: Sendable {
 
     // MARK: /v1/messages (served by `MessagesResponder`)
 
-    /// The fields of the one log line each `/v1/messages` request ends with ("request done" or
-    /// "request failed"): the same keys for every request, so logs can be queried by them.
-    static func requestLine(
-        requestID: String, asked: String, sent: String, stream: Bool, status: Int, upstreamStatus: Int, retries: Int,
-        firstByte: Duration, total: Duration, usage: Usage?
-    ) -> Logger.Metadata {
-        [
-            "request.id": .string(requestID), "model.asked": .string(asked), "model.sent": .string(sent),
-            "stream": .stringConvertible(stream), "status": .stringConvertible(status),
-            "upstream.status": .stringConvertible(upstreamStatus), "retries": .stringConvertible(retries),
-            "latency.first_byte_ms": .stringConvertible(firstByte.milliseconds),
-            "latency.ms": .stringConvertible(total.milliseconds),
-            "tokens.in": .stringConvertible(usage?.inputTokens ?? 0), "tokens.out": .stringConvertible(usage?.outputTokens ?? 0),
-            "tokens.cache_read": .stringConvertible(usage?.cacheReadInputTokens ?? 0),
-            "tokens.cache_write": .stringConvertible(usage?.cacheCreationInputTokens ?? 0),
-        ]
+    /// Writes the line a `/v1/messages` request ends with, at level info: straight through
+    /// `LineLogHandler` when that is the logger's handler (the production case), else through
+    /// `Logger` with the same keys.
+    func log(_ message: String, _ line: RequestLine) {
+        guard logger.logLevel <= .info else { return }
+        if let directLog {
+            directLog.emit(level: .info, message: message, source: "Gateway", fields: line.fields)
+        } else {
+            logger.info("\(message)", metadata: line.metadata)
+        }
     }
 
     func body(_ converse: ConverseRequest) -> ByteBuffer {
@@ -164,3 +165,52 @@ extension Duration {
 }
 
 import Foundation
+
+/// The one log line each `/v1/messages` request ends with ("request done" or "request
+/// failed"): the same keys for every request, so logs can be queried by them.
+struct RequestLine {
+    var requestID: String
+    var asked: String
+    var sent: String
+    var stream: Bool
+    var status: Int
+    var upstreamStatus: Int
+    var retries: Int
+    var firstByte: Duration
+    var total: Duration
+    var usage: Usage?
+    /// How a stream ended (`ok`, `client gone`, `idle timeout`…); streams only.
+    var outcome: String? = nil
+    /// The error answered; failed requests only.
+    var error: (type: String, message: String)? = nil
+
+    /// The fields, sorted by key as `LineLogHandler` sorts them.
+    var fields: [(key: String, value: LineLogHandler.Field)] {
+        var fields: [(key: String, value: LineLogHandler.Field)] = []
+        fields.reserveCapacity(16)
+        if let error {
+            fields.append(("error", .text(error.message)))
+            fields.append(("error.type", .text(error.type)))
+        }
+        fields.append(("latency.first_byte_ms", .int(firstByte.milliseconds)))
+        fields.append(("latency.ms", .int(total.milliseconds)))
+        fields.append(("model.asked", .text(asked)))
+        fields.append(("model.sent", .text(sent)))
+        if let outcome { fields.append(("outcome", .text(outcome))) }
+        fields.append(("request.id", .text(requestID)))
+        fields.append(("retries", .int(Int64(retries))))
+        fields.append(("status", .int(Int64(status))))
+        fields.append(("stream", .bool(stream)))
+        fields.append(("tokens.cache_read", .int(Int64(usage?.cacheReadInputTokens ?? 0))))
+        fields.append(("tokens.cache_write", .int(Int64(usage?.cacheCreationInputTokens ?? 0))))
+        fields.append(("tokens.in", .int(Int64(usage?.inputTokens ?? 0))))
+        fields.append(("tokens.out", .int(Int64(usage?.outputTokens ?? 0))))
+        fields.append(("upstream.status", .int(Int64(upstreamStatus))))
+        return fields
+    }
+
+    /// The same fields as `Logger` metadata.
+    var metadata: Logger.Metadata {
+        Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0.value.metadataValue) })
+    }
+}

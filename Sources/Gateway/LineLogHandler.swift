@@ -11,8 +11,45 @@ import Synchronization
 ///   for log shippers.
 ///
 /// Each line is one `write(2)`: whole lines, never interleaved, nothing buffered at exit.
+///
+/// Besides `Logger`, the gateway writes its per-request line straight through `emit` (see
+/// `Gateway.log(_:_:)`): the same bytes, without building, merging and sorting a metadata
+/// dictionary of boxed values for every request.
 public struct LineLogHandler: LogHandler {
     public enum Format: Sendable { case text, json }
+
+    /// One value of a line, as the two formats tell values apart.
+    enum Field {
+        case text(String)
+        case int(Int64)
+        case bool(Bool)
+        /// Anything else (arrays, dictionaries, other convertibles).
+        case other(Logger.Metadata.Value)
+
+        init(_ value: Logger.Metadata.Value) {
+            switch value {
+            case .string(let s): self = .text(s)
+            case .stringConvertible(let c):
+                if let b = c as? Bool {
+                    self = .bool(b)
+                } else if let i = c as? any BinaryInteger, let exact = Int64(exactly: i) {
+                    self = .int(exact)
+                } else {
+                    self = .other(value)
+                }
+            case .array, .dictionary: self = .other(value)
+            }
+        }
+
+        var metadataValue: Logger.Metadata.Value {
+            switch self {
+            case .text(let s): .string(s)
+            case .int(let i): .stringConvertible(i)
+            case .bool(let b): .stringConvertible(b)
+            case .other(let v): v
+            }
+        }
+    }
 
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
@@ -37,41 +74,75 @@ public struct LineLogHandler: LogHandler {
         } else {
             merged = metadata
         }
-        let sorted = merged.sorted { $0.key < $1.key }
+        let fields = merged.sorted { $0.key < $1.key }.map { (key: $0.key, value: Field($0.value)) }
+        emit(level: event.level, message: event.message.description, source: event.source, fields: fields)
+    }
+
+    /// Writes one line; `fields` must be sorted by key and hold this handler's own metadata
+    /// (callers that bypass `Logger` check that it has none).
+    func emit(level: Logger.Level, message: String, source: String, fields: [(key: String, value: Field)]) {
+        var line: [UInt8] = []
+        line.reserveCapacity(512)
         switch format {
         case .text:
-            // Appended piece by piece: no interpolation buffers (this runs once per request).
-            var line = Self.timestamp()
-            line.reserveCapacity(512)
-            line += " "
-            line += event.level.rawValue
-            line += " "
-            line += label
-            line += ":"
-            for (key, value) in sorted {
-                line += " "
-                line += key
-                line += "="
-                line += value.description
+            line += Self.timestamp().utf8
+            line.append(UInt8(ascii: " "))
+            line += level.rawValue.utf8
+            line.append(UInt8(ascii: " "))
+            line += label.utf8
+            line.append(UInt8(ascii: ":"))
+            for (key, value) in fields {
+                line.append(UInt8(ascii: " "))
+                line += key.utf8
+                line.append(UInt8(ascii: "="))
+                switch value {
+                case .text(let s): line += s.utf8
+                case .int(let i): Self.appendDecimal(i, to: &line)
+                case .bool(let b): line += (b ? "true" : "false").utf8
+                case .other(let v): line += v.description.utf8
+                }
             }
-            line += " ["
-            line += event.source
-            line += "] "
-            line += event.message.description
-            line += "\n"
-            line.withUTF8 { Self.writeToStandardError($0) }
+            line += " [".utf8
+            line += source.utf8
+            line += "] ".utf8
+            line += message.utf8
         case .json:
-            var o = JSONObject(minimumCapacity: 8 + sorted.count)
             let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-            o.append("ts", .string(time))
-            o.append("level", .string(event.level.rawValue))
-            o.append("label", .string(label))
-            o.append("msg", .string(event.message.description))
-            for (key, value) in sorted { o.append(key, Self.json(value)) }
-            var bytes = JSONValue.object(o).jsonBytes
-            bytes.append(UInt8(ascii: "\n"))
-            bytes.withUnsafeBufferPointer { Self.writeToStandardError($0) }
+            line += #"{"ts":"#.utf8
+            JSONValue.string(time).write(into: &line)
+            line += #","level":"#.utf8
+            JSONValue.string(level.rawValue).write(into: &line)
+            line += #","label":"#.utf8
+            JSONValue.string(label).write(into: &line)
+            line += #","msg":"#.utf8
+            JSONValue.string(message).write(into: &line)
+            for (key, value) in fields {
+                line.append(UInt8(ascii: ","))
+                JSONValue.string(key).write(into: &line)
+                line.append(UInt8(ascii: ":"))
+                switch value {
+                case .text(let s): JSONValue.string(s).write(into: &line)
+                case .int(let i): Self.appendDecimal(i, to: &line)
+                case .bool(let b): line += (b ? "true" : "false").utf8
+                case .other(let v): Self.json(v).write(into: &line)
+                }
+            }
+            line.append(UInt8(ascii: "}"))
         }
+        line.append(UInt8(ascii: "\n"))
+        line.withUnsafeBufferPointer { Self.writeToStandardError($0) }
+    }
+
+    /// Appends `value` in decimal without going through a `String`.
+    static func appendDecimal(_ value: Int64, to line: inout [UInt8]) {
+        if value < 0 { line.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = line.count
+        repeat {
+            line.append(UInt8(ascii: "0") &+ UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        line[start...].reverse()
     }
 
     private static func writeToStandardError(_ buffer: UnsafeBufferPointer<UInt8>) {

@@ -59,7 +59,13 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private let eventLoop: any EventLoop
     private let requestID = Identifier.make("req_")
     private let started = ContinuousClock.now
-    private var logger: Logger
+    /// For the request's other lines (debug, retries, warnings): made on first use, as most
+    /// requests log nothing but their `RequestLine`.
+    private lazy var logger: Logger = {
+        var logger = gateway.logger
+        logger[metadataKey: "request.id"] = .string(requestID)
+        return logger
+    }()
 
     // For the log line and metrics.
     private var model = "unknown"
@@ -93,7 +99,6 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         self.gateway = gateway
         self.handler = handler
         self.eventLoop = eventLoop
-        self.logger = gateway.logger
     }
 
     // MARK: Steps
@@ -120,7 +125,6 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             isStream = parsed.stream
             profile = try gateway.configuration.catalog.resolve(parsed.model)
             betas = gateway.betas(head.headerFields)
-            logger[metadataKey: "request.id"] = .string(requestID)
             if parsed.messages.contains(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
                 resolveMedia(parsed)
                 return
@@ -400,9 +404,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         headers[.nexusRetries] = String(retries)
         let (head, body) = jsonAnswer(message.jsonValue, requestID: requestID, extraHeaders: headers)
         sendWhole(head, body)
-        gateway.logger.info(
+        gateway.log(
             "request done",
-            metadata: Gateway.requestLine(
+            RequestLine(
                 requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false, status: 200,
                 upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage))
         finish()
@@ -421,12 +425,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         var (head, body) = error.httpResponse(requestID: requestID)
         head.headerFields[.nexusRetries] = String(retries)
         sendWhole(head, body)
-        var line = Gateway.requestLine(
+        var line = RequestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
             upstreamStatus: upstreamStatus, retries: retries, firstByte: total, total: total, usage: nil)
-        line["error.type"] = .string(error.kind.rawValue)
-        line["error"] = .string(error.message)
-        gateway.logger.info("request failed", metadata: line)
+        line.error = (error.kind.rawValue, error.message)
+        gateway.log("request failed", line)
         finish()
     }
 
@@ -587,11 +590,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             model: model, status: 200, stream: true, firstByte: relay.firstByte, total: total, usage: usage,
             retries: retries)
         if !clientGone, let handler { handler.send(.end(nil), flush: true) }
-        var line = Gateway.requestLine(
+        var line = RequestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: true, status: 200, upstreamStatus: 200,
             retries: retries, firstByte: relay.firstByte ?? total, total: total, usage: usage)
-        line["outcome"] = .string(relay.outcome)
-        gateway.logger.info("request done", metadata: line)
+        line.outcome = relay.outcome
+        gateway.log("request done", line)
         finish()
     }
 
