@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import NexusJSON
 import Synchronization
 import Translation
@@ -50,9 +51,24 @@ public final class Gateway: Sendable {
 
     /// Checks the inbound key (`x-api-key`, or a bearer `authorization`) when one is configured.
     func authorize(_ headers: HTTPFields) throws(APIError) {
+        try authorize(apiKey: headers[.xAPIKey], authorization: headers[.authorization])
+    }
+
+    /// The same check on NIO's headers (the messages route); repeated fields are joined with
+    /// `, ` as `HTTPFields` joins them.
+    func authorize(_ headers: HTTPHeaders) throws(APIError) {
+        try authorize(apiKey: Self.joined(headers, "x-api-key"), authorization: Self.joined(headers, "authorization"))
+    }
+
+    private static func joined(_ headers: HTTPHeaders, _ name: String) -> String? {
+        let values = headers[name]
+        return values.count <= 1 ? values.first : values.joined(separator: ", ")
+    }
+
+    private func authorize(apiKey: String?, authorization: String?) throws(APIError) {
         guard let expected = configuration.proxyKey else { return }
-        var presented = headers[.xAPIKey]
-        if presented == nil, let auth = headers[.authorization] {
+        var presented = apiKey
+        if presented == nil, let auth = authorization {
             let lower = auth.lowercased()
             if lower.hasPrefix("bearer ") { presented = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
         }
@@ -93,8 +109,12 @@ public final class Gateway: Sendable {
     }
 
     /// The `anthropic-beta` header values, split on commas.
-    func betas(_ headers: HTTPFields) -> [String] {
-        headers[values: .anthropicBeta].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    func betas(_ headers: HTTPFields) -> [String] { Self.betas(headers[values: .anthropicBeta]) }
+
+    func betas(_ headers: HTTPHeaders) -> [String] { Self.betas(headers["anthropic-beta"]) }
+
+    private static func betas(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     }
 
     func deadline(_ d: Duration) -> NIODeadline {

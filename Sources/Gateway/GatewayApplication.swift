@@ -1,6 +1,7 @@
 import AnthropicAPI
 import AsyncHTTPClient
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -87,7 +88,7 @@ public enum GatewayApplication {
     ) -> some ApplicationProtocol {
         Application(
             router: router(gateway),
-            server: .http1(configuration: .init(additionalChannelHandlers: [MessagesChannelHandler(gateway: gateway)])),
+            server: HTTPServerBuilder { responder in GatewayHTTP1Channel(responder: responder, gateway: gateway) },
             configuration: ApplicationConfiguration(
                 address: .hostname(gateway.configuration.host, port: gateway.configuration.port),
                 serverName: nil),

@@ -1,10 +1,11 @@
 import AnthropicAPI
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
 /// Serves `POST /v1/messages` on its connection's event loop and passes every other request on
-/// to Hummingbird's router, which sits behind it in the pipeline.
+/// to Hummingbird's router, which sits behind it in the pipeline (see `GatewayHTTP1Channel`).
+/// It reads and writes NIO's HTTP parts: the conversion to `HTTPTypes` lies behind it.
 ///
 /// Why: the messages route is the gateway's hot path. Served here, a request goes from socket
 /// to upstream and back without leaving the event loop: no task, no continuation, no hand-over
@@ -23,10 +24,10 @@ import NIOHTTPTypes
 /// with an `error` event before the grace period ends) and is passed on once it has finished,
 /// so Hummingbird closes the connection only between requests.
 final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private enum Inbound {
         /// Between requests.
@@ -34,7 +35,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         /// The parts of a request the router serves.
         case forwarding
         /// A messages request whose body is still arriving.
-        case collecting(HTTPRequest, ByteBuffer)
+        case collecting(HTTPRequestHead, ByteBuffer)
         /// A messages request being answered; the next parts wait in `queued`.
         case answering(MessagesResponder)
         /// The connection is closing: nothing more is read.
@@ -47,7 +48,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Requests handed to the router whose answer has not ended yet.
     private var routerOwes = 0
     /// Parts that arrived while a messages request was answered.
-    private var queued = CircularBuffer<HTTPRequestPart>()
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
     private var readHeld = false
     private var quiesceHeld = false
 
@@ -59,10 +60,11 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     /// Whether the router should see this request: anything but `POST /v1/messages`.
-    static func isMessages(_ head: HTTPRequest) -> Bool {
-        guard head.method == .post, let path = head.path else { return false }
-        let route = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
-        return route == "/v1/messages" || route == "/v1/messages/"
+    static func isMessages(_ head: HTTPRequestHead) -> Bool {
+        guard head.method == .POST else { return false }
+        let uri = head.uri.utf8
+        let route = uri.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri[...]
+        return route.elementsEqual("/v1/messages".utf8) || route.elementsEqual("/v1/messages/".utf8)
     }
 
     // MARK: Inbound
@@ -99,7 +101,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func process(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch inbound {
         case .idle:
             guard case .head(let head) = part else {
@@ -118,12 +120,13 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 queued.append(part)
                 return
             }
-            if let length = head.headerFields[.contentLength].flatMap(Int.init), length > gateway.configuration.maxBodyBytes {
-                refuseTooLarge(head, context: context)
+            let length = head.headers.first(name: "content-length").flatMap(Int.init)
+            if let length, length > gateway.configuration.maxBodyBytes {
+                refuseTooLarge(context: context)
                 return
             }
             var body = ByteBuffer()
-            if let length = head.headerFields[.contentLength].flatMap(Int.init), length > 0 {
+            if let length, length > 0 {
                 body = context.channel.allocator.buffer(capacity: length)
             }
             inbound = .collecting(head, body)
@@ -138,7 +141,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .body(var chunk):
                 inbound = .idle  // drop the reference so that the append does not copy
                 guard body.readableBytes + chunk.readableBytes <= gateway.configuration.maxBodyBytes else {
-                    refuseTooLarge(head, context: context)
+                    refuseTooLarge(context: context)
                     return
                 }
                 body.writeBuffer(&chunk)
@@ -158,15 +161,15 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// A body over the limit: a 413 now, and the connection closes (its remaining bytes are
     /// not worth reading).
-    private func refuseTooLarge(_ head: HTTPRequest, context: ChannelHandlerContext) {
+    private func refuseTooLarge(context: ChannelHandlerContext) {
         inbound = .closing
-        let (responseHead, body) = gateway.tooLarge().httpResponse(requestID: Identifier.make("req_"))
-        var fields = responseHead.headerFields
-        fields[.connection] = "close"
-        fields[.contentLength] = String(body.readableBytes)
-        fields[.date] = PerSecondText.httpDate.now()
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: responseHead.status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        let (response, body) = gateway.tooLarge().httpResponse(requestID: Identifier.make("req_"))
+        var head = HTTPResponseHead(response)
+        head.headers.replaceOrAdd(name: "connection", value: "close")
+        head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        head.headers.replaceOrAdd(name: "date", value: PerSecondText.httpDate.now())
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
@@ -247,7 +250,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: From the responder
 
     /// Writes one part of the answer (flushed at once when `flush`).
-    func send(_ part: HTTPResponsePart, flush: Bool) {
+    func send(_ part: HTTPServerResponsePart, flush: Bool) {
         guard let context else { return }
         if flush {
             context.writeAndFlush(wrapOutboundOut(part), promise: nil)

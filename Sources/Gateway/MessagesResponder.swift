@@ -5,7 +5,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import NexusJSON
 import Translation
 import UpstreamHTTP
@@ -76,6 +76,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private var bodyBytes = 0
 
     private var keepAlive = true
+    private var version = HTTPVersion.http1_1
     private var lease: ConcurrencyLimiter.Lease?
     private var request: MessagesRequest?
     private var profile: ModelProfile?
@@ -103,9 +104,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     // MARK: Steps
 
-    func start(head: HTTPRequest, body: ByteBuffer) {
+    func start(head: HTTPRequestHead, body: ByteBuffer) {
+        version = head.version
+        keepAlive = head.isKeepAlive
         do throws(APIError) {
-            try gateway.authorize(head.headerFields)
+            try gateway.authorize(head.headers)
             guard let lease = gateway.limiter.acquire() else {
                 throw APIError(
                     .rateLimit,
@@ -113,7 +116,6 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                     retryAfter: 1)
             }
             self.lease = lease
-            if let connection = head.headerFields[.connection], connection.lowercased() == "close" { keepAlive = false }
             bodyBytes = body.readableBytes
             guard bodyBytes > 0 else { throw APIError.invalid("Request body is empty; expected a JSON object") }
             let json: JSONValue
@@ -124,7 +126,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             model = parsed.model
             isStream = parsed.stream
             profile = try gateway.configuration.catalog.resolve(parsed.model)
-            betas = gateway.betas(head.headerFields)
+            betas = gateway.betas(head.headers)
             if parsed.messages.contains(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
                 resolveMedia(parsed)
                 return
@@ -171,6 +173,18 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         let translated = try gateway.translator.translate(request, profile: profile, betas: betas)
         self.translated = translated
         modelSent = translated.profile.nexusID
+        // Checked first: `logger` is made on first use, and at info level nothing needs it.
+        if gateway.logger.logLevel <= .debug { logTranslation(request, translated) }
+        for note in translated.notes where note.hasPrefix("dropped server tool") {
+            logger.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
+        }
+        payload = gateway.body(translated.converse)
+        attempt = 1
+        attemptsBegan = .now
+        sendAttempt()
+    }
+
+    private func logTranslation(_ request: MessagesRequest, _ translated: TranslatedRequest) {
         logger.debug(
             "translated request",
             metadata: [
@@ -180,16 +194,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 "betas.dropped": .string(translated.droppedBetas.joined(separator: ",")),
                 "notes": .string(translated.notes.joined(separator: "; ")),
             ])
-        for note in translated.notes where note.hasPrefix("dropped server tool") {
-            logger.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
-        }
         if gateway.configuration.logBodies {
             logger.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
         }
-        payload = gateway.body(translated.converse)
-        attempt = 1
-        attemptsBegan = .now
-        sendAttempt()
     }
 
     private func sendAttempt() {
@@ -400,10 +407,14 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         gateway.metrics.request(
             model: request.model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
             retries: retries)
-        var headers = HTTPFields()
-        headers[.nexusRetries] = String(retries)
-        let (head, body) = jsonAnswer(message.jsonValue, requestID: requestID, extraHeaders: headers)
-        sendWhole(head, body)
+        var body = ByteBuffer()
+        message.jsonValue.write(into: &body)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "request-id", value: requestID)
+        headers.add(name: "x-nexus-retries", value: String(retries))
+        sendWhole(HTTPResponseHead(version: version, status: .ok, headers: headers), body)
         gateway.log(
             "request done",
             RequestLine(
@@ -422,8 +433,10 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         if !clientGone, [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) {
             gateway.metrics.upstreamError(error)
         }
-        var (head, body) = error.httpResponse(requestID: requestID)
-        head.headerFields[.nexusRetries] = String(retries)
+        let (response, body) = error.httpResponse(requestID: requestID)
+        var head = HTTPResponseHead(response)
+        head.version = version
+        head.headers.add(name: "x-nexus-retries", value: String(retries))
         sendWhole(head, body)
         var line = RequestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
@@ -433,13 +446,14 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         finish()
     }
 
-    private func sendWhole(_ head: HTTPResponse, _ body: ByteBuffer) {
+    /// Writes a whole answer; `head` gets its `content-length` and `date` here.
+    private func sendWhole(_ head: HTTPResponseHead, _ body: ByteBuffer) {
         guard let handler, !clientGone else { return }
         var head = head
-        head.headerFields[.contentLength] = String(body.readableBytes)
-        head.headerFields[.date] = PerSecondText.httpDate.now()
+        head.headers.add(name: "content-length", value: String(body.readableBytes))
+        head.headers.add(name: "date", value: PerSecondText.httpDate.now())
         handler.send(.head(head), flush: false)
-        handler.send(.body(body), flush: false)
+        handler.send(.body(.byteBuffer(body)), flush: false)
         handler.send(.end(nil), flush: true)
     }
 
@@ -448,13 +462,16 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private func beginStream() {
         guard let request, let translated, let handler else { return }
         call?.clearDeadline()  // from here on, silences are the relay's idle timeout
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream; charset=utf-8"
-        headers[.cacheControl] = "no-cache"
-        headers[.requestID] = requestID
-        headers[.nexusRetries] = String(retries)
-        headers[.date] = PerSecondText.httpDate.now()
-        handler.send(.head(HTTPResponse(status: .ok, headerFields: headers)), flush: false)
+        // An HTTP/1.0 client cannot read chunks: its stream ends with the connection.
+        if version.major < 1 || (version.major == 1 && version.minor == 0) { keepAlive = false }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "content-type", value: "text/event-stream; charset=utf-8")
+        headers.add(name: "cache-control", value: "no-cache")
+        headers.add(name: "request-id", value: requestID)
+        headers.add(name: "x-nexus-retries", value: String(retries))
+        headers.add(name: "date", value: PerSecondText.httpDate.now())
+        handler.send(.head(HTTPResponseHead(version: version, status: .ok, headers: headers)), flush: false)
         phase = .streaming
         gateway.metrics.streamStarted()
         let now = ContinuousClock.now
@@ -571,7 +588,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         out.reserveCapacity(512)
         for event in relay.events { event.write(into: &out) }
         relay.events.removeAll(keepingCapacity: true)
-        handler.send(.body(out), flush: true)
+        handler.send(.body(.byteBuffer(out)), flush: true)
         relay.lastWrite = .now
         if !relay.paused, !handler.isWritable {
             relay.paused = true
