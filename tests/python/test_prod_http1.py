@@ -3,7 +3,8 @@
 `POST /v1/messages` is answered on the connection's event loop, in front of Hummingbird's router
 which answers everything else. These tests speak raw HTTP/1.1 to check what that split must not
 break: answers in request order when requests are pipelined (messages and router routes mixed,
-streaming or not), `connection: close`, a body over the limit, and a connection that goes on
+streaming or not), `connection: close`, HTTP/1.0 (with and without keep-alive), a body over the
+limit, and a connection that goes on
 serving after each of them.
 """
 
@@ -85,10 +86,10 @@ class Conn:
         self.close()
 
 
-def messages(content: str, *, stream: bool = False, extra: str = "") -> bytes:
+def messages(content: str, *, stream: bool = False, extra: str = "", version: str = "1.1") -> bytes:
     payload = json.dumps(body(content, stream=stream, max_tokens=64)).encode()
-    return (b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
-            b"anthropic-version: 2023-06-01\r\n" + extra.encode()
+    return (b"POST /v1/messages HTTP/%s\r\nhost: gw\r\ncontent-type: application/json\r\n" % version.encode()
+            + b"anthropic-version: 2023-06-01\r\n" + extra.encode()
             + b"content-length: %d\r\n\r\n" % len(payload) + payload)
 
 
@@ -136,6 +137,36 @@ def test_connection_close_is_honoured(gw, stream):
         status, _, data = c.answer()
         assert status == 200 and b"message" in data
         assert c.closed()
+
+
+def read_to_close(c: Conn) -> bytes:
+    while c._fill():
+        pass
+    return c.buf
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_http_1_0_without_keep_alive_is_answered_and_closed(gw, stream):
+    """An HTTP/1.0 client keeps no connection unless it asks: the answer ends with the
+    connection, and a stream is not chunked (an HTTP/1.0 client cannot read chunks)."""
+    with Conn(gw.port) as c:
+        c.send(messages(fresh("old client"), stream=stream, version="1.0"))
+        raw = read_to_close(c)
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200"), head
+    assert b"transfer-encoding" not in head.lower()
+    if stream:
+        assert payload.rstrip().endswith(b'data: {"type":"message_stop"}')
+    else:
+        assert json.loads(payload)["type"] == "message"
+
+
+def test_http_1_0_keep_alive_is_honoured(gw):
+    with Conn(gw.port) as c:
+        for word in ("first", "second"):
+            c.send(messages(fresh(word), version="1.0", extra="connection: keep-alive\r\n"))
+            status, headers, data = c.answer()
+            assert status == 200 and json.loads(data)["type"] == "message"
 
 
 def test_errors_keep_the_connection(gw):
