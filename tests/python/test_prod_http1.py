@@ -4,8 +4,7 @@
 which answers everything else. These tests speak raw HTTP/1.1 to check what that split must not
 break: answers in request order when requests are pipelined (messages and router routes mixed,
 streaming or not), `connection: close`, HTTP/1.0 (with and without keep-alive), a body over the
-limit, and a connection that goes on
-serving after each of them.
+limit, and a connection that goes on serving after each of them.
 """
 
 from __future__ import annotations
