@@ -259,6 +259,9 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    /// Sends what `send(_:flush: false)` left in the channel.
+    func flush() { context?.flush() }
+
     /// The answer ended (or the client went away): serve what waited behind it.
     func responderFinished(keepAlive: Bool) {
         guard let context, case .answering = inbound else { return }

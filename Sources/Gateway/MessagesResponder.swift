@@ -343,7 +343,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 relay.translator.finish(into: &relay.events)
             }
             self.relay = relay
-            flush()
+            flush(endFollows: true)
             endStream()
         case .preparing, .awaitingHead, .finished:
             break
@@ -368,7 +368,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 relay.translator.fail(gateway.client.mapTransportError(error), into: &relay.events)
                 self.relay = relay
             }
-            flush()
+            flush(endFollows: true)
             endStream()
         case .preparing, .finished:
             break
@@ -576,7 +576,12 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     /// Writes the events translated so far as one buffer, and pauses the upstream read while
     /// the client's socket is full.
-    private func flush() {
+    ///
+    /// `endFollows`: the caller ends the stream right after, and the end's write sends these
+    /// events too (one system call for both). The answer's last events (`message_stop`) are
+    /// held the same way until AI Nexus ends its body, which nearly always comes in the same
+    /// read; if it does not, the next loop tick sends them.
+    private func flush(endFollows: Bool = false) {
         guard var relay, !relay.events.isEmpty else { return }
         self.relay = nil
         defer { self.relay = relay }
@@ -588,7 +593,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         out.reserveCapacity(512)
         for event in relay.events { event.write(into: &out) }
         relay.events.removeAll(keepingCapacity: true)
-        handler.send(.body(.byteBuffer(out)), flush: true)
+        let last = relay.translator.isDone && relay.outcome == "ok" && !relay.upstreamEnded
+        handler.send(.body(.byteBuffer(out)), flush: !endFollows && !last)
+        if last, !endFollows {
+            eventLoop.assumeIsolated().execute { [self] in self.handler?.flush() }
+        }
         relay.lastWrite = .now
         if !relay.paused, !handler.isWritable {
             relay.paused = true
