@@ -446,12 +446,25 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         finish()
     }
 
-    /// Writes a whole answer; `head` gets its `content-length` and `date` here.
+    private var isHTTP10: Bool { version.major == 1 && version.minor == 0 }
+
+    /// `connection` where the answer's fate differs from its version's default: `close` on
+    /// HTTP/1.1, `keep-alive` on HTTP/1.0 (where a client keeps nothing it was not told to).
+    private func addConnectionHeader(_ headers: inout HTTPHeaders) {
+        if isHTTP10, keepAlive {
+            headers.add(name: "connection", value: "keep-alive")
+        } else if !isHTTP10, !keepAlive {
+            headers.add(name: "connection", value: "close")
+        }
+    }
+
+    /// Writes a whole answer; `head` gets its `content-length`, `date` and `connection` here.
     private func sendWhole(_ head: HTTPResponseHead, _ body: ByteBuffer) {
         guard let handler, !clientGone else { return }
         var head = head
         head.headers.add(name: "content-length", value: String(body.readableBytes))
         head.headers.add(name: "date", value: PerSecondText.httpDate.now())
+        addConnectionHeader(&head.headers)
         handler.send(.head(head), flush: false)
         handler.send(.body(.byteBuffer(body)), flush: false)
         handler.send(.end(nil), flush: true)
@@ -463,14 +476,15 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         guard let request, let translated, let handler else { return }
         call?.clearDeadline()  // from here on, silences are the relay's idle timeout
         // An HTTP/1.0 client cannot read chunks: its stream ends with the connection.
-        if version.major < 1 || (version.major == 1 && version.minor == 0) { keepAlive = false }
+        if isHTTP10 { keepAlive = false }
         var headers = HTTPHeaders()
-        headers.reserveCapacity(5)
+        headers.reserveCapacity(6)
         headers.add(name: "content-type", value: "text/event-stream; charset=utf-8")
         headers.add(name: "cache-control", value: "no-cache")
         headers.add(name: "request-id", value: requestID)
         headers.add(name: "x-nexus-retries", value: String(retries))
         headers.add(name: "date", value: PerSecondText.httpDate.now())
+        addConnectionHeader(&headers)
         handler.send(.head(HTTPResponseHead(version: version, status: .ok, headers: headers)), flush: false)
         phase = .streaming
         gateway.metrics.streamStarted()

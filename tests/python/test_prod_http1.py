@@ -133,8 +133,9 @@ def test_a_router_request_then_messages_pipelined(gw):
 def test_connection_close_is_honoured(gw, stream):
     with Conn(gw.port) as c:
         c.send(messages(fresh("bye"), stream=stream, extra="connection: close\r\n"))
-        status, _, data = c.answer()
+        status, headers, data = c.answer()
         assert status == 200 and b"message" in data
+        assert headers.get("connection") == "close", headers
         assert c.closed()
 
 
@@ -166,6 +167,8 @@ def test_http_1_0_keep_alive_is_honoured(gw):
             c.send(messages(fresh(word), version="1.0", extra="connection: keep-alive\r\n"))
             status, headers, data = c.answer()
             assert status == 200 and json.loads(data)["type"] == "message"
+            # An HTTP/1.0 client keeps the connection only when told so.
+            assert headers.get("connection") == "keep-alive", headers
 
 
 def test_errors_keep_the_connection(gw):
