@@ -467,11 +467,14 @@ class _ThreadedServer:
 class ConnectProxy(_ThreadedServer):
     """An HTTP CONNECT proxy on loopback. `routes` maps `host:port` (as the client names it) to a
     loopback port; anything else is refused with 403, so nothing ever leaves the machine. It
-    records each CONNECT target and `Proxy-Authorization` header, and answers plain (non-CONNECT)
-    requests with 502 after recording them."""
+    records each CONNECT target and `Proxy-Authorization` header, and each plain (non-CONNECT)
+    request line. A plain request in absolute form (`POST http://host:port/path`) to a host in
+    `plain_routes` is forwarded there as is, with the rest of its connection (an HTTP/1.1 server
+    takes absolute-form targets); any other plain request gets a 502."""
 
-    def __init__(self, routes: dict[str, int]):
+    def __init__(self, routes: dict[str, int], plain_routes: dict[str, int] | None = None):
         self.routes = routes
+        self.plain_routes = plain_routes or {}
         self.tunnels: list[str] = []
         self.plain_requests: list[str] = []
         self.authorizations: list[str | None] = []
@@ -498,8 +501,19 @@ class ConnectProxy(_ThreadedServer):
         if method != "CONNECT":
             with self.lock:
                 self.plain_requests.append(lines[0])
-            conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-            conn.close()
+            authority = target.split("://", 1)[1].split("/", 1)[0].lower() if "://" in target else ""
+            if authority and ":" not in authority:
+                authority += ":80"
+            port = self.plain_routes.get(authority)
+            if port is None:
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                conn.close()
+                return
+            upstream = socket.create_connection(("127.0.0.1", port), timeout=10)
+            upstream.sendall(head)
+            conn.settimeout(None)
+            upstream.settimeout(None)
+            _pump(conn, upstream, self.stopping)
             return
         with self.lock:
             self.tunnels.append(target)

@@ -132,6 +132,30 @@ def test_loopback_endpoints_are_never_proxied(servers, upstream, tmp_path):
         trap.close()
 
 
+def test_http_endpoint_through_http_proxy_in_absolute_form(servers, upstream):
+    """A plain-http endpoint goes through `HTTP_PROXY` as absolute-form requests (no tunnel),
+    with the proxy's credentials."""
+    password = "plain-proxy-5ecret"
+    proxy = ConnectProxy({}, plain_routes={f"{HOST}:80": upstream.sim.port})
+    try:
+        env = clean_env(NEXUS_API_KEY=KEY, HTTP_PROXY=f"http://bob:{password}@127.0.0.1:{proxy.port}")
+        g = servers.gateway("--endpoint", f"http://{HOST}", env=env, simulate=False)
+        assert f"using proxy http://bob:****@127.0.0.1:{proxy.port}" in g.stderr
+        for word in ("first", "second"):
+            r = post(g.url, f"plain {word}")
+            assert r.status_code == 200, r.text
+            assert f"plain {word}" in r.json()["content"][0]["text"]
+        assert proxy.tunnels == []
+        # The proxy records the first request line of each connection it forwards.
+        assert set(proxy.plain_requests) == {
+            f"POST http://{HOST}:80/model/claude-sonnet-4.6/converse HTTP/1.1"}, proxy.plain_requests
+        assert set(proxy.authorizations) == {basic_auth("bob", password)}
+        g.stop()
+        assert password not in g.output
+    finally:
+        proxy.close()
+
+
 def test_https_proxy_and_no_proxy_are_read_from_the_environment(servers):
     proxy = "http://127.0.0.1:3128"
     for name in ("HTTPS_PROXY", "https_proxy"):
