@@ -27,10 +27,13 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
             limits.maxHeaderListSize = 80 * 1024
             limits.maxHeaderFieldCount = 1000
             let pipeline = channel.pipeline.syncOperations
+            // Order is kept by `MessagesChannelHandler` and NIOAsyncChannel, errors are answered by
+            // the router's middleware, and the router's headers are validated by HTTPTypes (the
+            // messages route writes only its own).
             try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false,  // `MessagesChannelHandler` and NIOAsyncChannel keep the order
-                withErrorHandling: false,  // errors are answered by the router's middleware
-                withOutboundHeaderValidation: false,  // the router's answers are validated by HTTPTypes, ours are our own
+                withPipeliningAssistance: false,
+                withErrorHandling: false,
+                withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: limits
             )

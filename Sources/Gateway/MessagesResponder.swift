@@ -393,7 +393,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 if let contentType, !contentType.lowercased().contains("json") {
                     throw Gateway.unreadableAnswer(contentType: contentType, expected: "application/json")
                 }
-                throw APIError(.api, "AI Nexus sent an answer that is not a valid Converse response: \(error)", status: 502)
+                throw APIError(
+                    .api, "AI Nexus sent an answer that is not a valid Converse response: \(error)", status: 502)
             }
             message = try ResponseTranslator.message(
                 converse, id: Identifier.make("msg_"), model: request.model, toolNameMap: translated.toolNameMap)
@@ -418,8 +419,10 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         gateway.log(
             "request done",
             RequestLine(
-                requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false, status: 200,
-                upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage))
+                requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false,
+                status: 200,
+                upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage)
+        )
         finish()
     }
 
