@@ -109,7 +109,10 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 context.fireChannelRead(wrapInboundOut(part))
                 return
             }
+            let expectsContinue = Self.expectsContinue(head)
             guard Self.isMessages(head) else {
+                // Only when no earlier answer is owed: a 100 must not overtake them.
+                if expectsContinue, routerOwes == 0 { sendContinue(head, context: context) }
                 routerOwes += 1
                 inbound = .forwarding
                 context.fireChannelRead(wrapInboundOut(part))
@@ -125,6 +128,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 refuseTooLarge(context: context)
                 return
             }
+            if expectsContinue { sendContinue(head, context: context) }
             var body = ByteBuffer()
             if let length, length > 0 {
                 body = context.channel.allocator.buffer(capacity: length)
@@ -157,6 +161,21 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .closing:
             break
         }
+    }
+
+    /// Whether the client waits for `100 Continue` before it sends the body (curl does for large
+    /// bodies, for a second, then sends anyway).
+    static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        guard head.version.major == 1, head.version.minor >= 1, head.headers.contains(name: "expect") else {
+            return false
+        }
+        return head.headers["expect"].contains { $0.lowercased() == "100-continue" }
+    }
+
+    /// `100 Continue`: the body is welcome (an informational head: the final answer follows).
+    private func sendContinue(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let informational = HTTPResponseHead(version: head.version, status: .continue)
+        context.writeAndFlush(wrapOutboundOut(.head(informational)), promise: nil)
     }
 
     /// A body over the limit: a 413 now, and the connection closes (its remaining bytes are

@@ -171,6 +171,25 @@ def test_http_1_0_keep_alive_is_honoured(gw):
             assert headers.get("connection") == "keep-alive", headers
 
 
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens"])
+def test_expect_100_continue_is_answered_at_once(gw, path):
+    """curl sends `Expect: 100-continue` with large bodies and waits a second for the go-ahead
+    unless it comes."""
+    payload = json.dumps(body(fresh("continue"), max_tokens=64)).encode()
+    with Conn(gw.port) as c:
+        c.sock.settimeout(0.5)  # well under curl's one-second wait
+        c.send(f"POST {path} HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
+               f"anthropic-version: 2023-06-01\r\nexpect: 100-continue\r\n"
+               f"content-length: {len(payload)}\r\n\r\n".encode())
+        assert c._line() == b"HTTP/1.1 100 Continue"
+        assert c._line() == b""
+        c.sock.settimeout(15)
+        c.send(payload)
+        status, _, data = c.answer()
+        assert status == 200, data
+        assert ("input_tokens" in json.loads(data)) if path.endswith("count_tokens") else json.loads(data)["type"] == "message"
+
+
 def test_errors_keep_the_connection(gw):
     with Conn(gw.port) as c:
         bad = b"{not json"
