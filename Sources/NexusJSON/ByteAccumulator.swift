@@ -36,6 +36,9 @@ struct ByteAccumulator: ~Copyable {
     /// The bytes written since the last `removeAll()`; valid until the next mutation.
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: count) }
 
+    /// Bytes that can be appended without growing (or leaving the window).
+    var freeCapacity: Int { storage == nil ? 0 : capacity &- count }
+
     /// Forgets the contents, keeping the memory.
     mutating func removeAll() { count = 0 }
 

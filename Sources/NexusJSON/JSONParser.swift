@@ -273,31 +273,100 @@ struct JSONParser: ~Copyable {
     }
 
     /// Slow path for strings with escapes (or errors); `index` is on the first `\` or control character.
-    /// Unescaped runs are copied in bulk into `scratch`, escapes decoded into it (decoded escapes
-    /// are always valid UTF-8, so only raw non-ASCII bytes call for validation).
+    /// The content is decoded into `scratch` a block at a time (`decodeBlock`); what a block
+    /// leaves (`\u` escapes, errors, the closing quote) is handled here. Decoded escapes are
+    /// always valid UTF-8, so only raw non-ASCII bytes call for validation.
     private mutating func parseEscapedString(
         contentStart: Int,
         openingQuote: Int,
         sawNonASCII: Bool
     ) throws(JSONParseError) -> String {
         scratch.removeAll()
-        var runStart = contentStart
         var sawNonASCII = sawNonASCII
+        // The first run was scanned already.
+        scratch.append(start + contentStart, count: index &- contentStart)
         while true {
             guard index < end else { throw error("Unterminated string", at: openingQuote) }
             let byte = start[index]
-            guard byte == JSONBytes.quote || byte == JSONBytes.backslash else {
+            if byte == JSONBytes.quote { break }
+            if JSONBytes.isStringSpecial(byte), byte != JSONBytes.backslash {
                 throw error("Unescaped control character \(Self.codePoint(UInt32(byte))) in string", at: index)
             }
-            scratch.append(start + runStart, count: index &- runStart)
-            if byte == JSONBytes.quote { break }
-            index = try decodeEscape(at: index, openingQuote: openingQuote)
-            runStart = index
-            index = JSONBytes.firstStringSpecial(start, from: index, end: end, sawNonASCII: &sawNonASCII)
+            let before = index
+            decodeBlock(sawNonASCII: &sawNonASCII)
+            // A block stops without moving only on an escape it leaves to `decodeEscape` (`\u`,
+            // invalid, or cut off by the end of input).
+            if index == before { index = try decodeEscape(at: index, openingQuote: openingQuote) }
         }
         let contentEnd = index
         index &+= 1
         return try makeString(scratch.bytes, validating: sawNonASCII, sourceStart: contentStart, sourceEnd: contentEnd)
+    }
+
+    /// Decodes string content from `index` into `scratch`, up to about 4 KB of input: plain
+    /// bytes eight at a time, one-letter escapes (`\n`, `\"`, …) inline. Stops at the closing
+    /// quote, a control character, a `\u` or invalid escape (for the caller), or the block's end.
+    ///
+    /// The output position lives in a local for the whole block: stored bytes cannot alias the
+    /// accumulator's fields, which a store per run otherwise makes the compiler load again. The
+    /// decoded text is never longer than its source, so the block's reservation always holds it.
+    @inline(__always)
+    private mutating func decodeBlock(sawNonASCII: inout Bool) {
+        let blockEnd = min(end, index &+ 4096)
+        let p = start
+        var position = index
+        var seen: UInt64 = 0
+        scratch.append(upTo: (blockEnd &- position) &+ 16) { raw in
+            let first = raw.assumingMemoryBound(to: UInt8.self)
+            var out = first
+            while position < blockEnd {
+                #if _endian(little)
+                if blockEnd &- position >= 8 {
+                    let word = UnsafeRawPointer(p + position).loadUnaligned(as: UInt64.self)
+                    let mask = JSONBytes.stringSpecialMask(word)
+                    UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
+                    if mask == 0 {
+                        seen |= word
+                        out += 8
+                        position &+= 8
+                        continue
+                    }
+                    // The lowest flagged byte is exact (borrows only propagate upwards).
+                    let length = mask.trailingZeroBitCount &>> 3
+                    seen |= word & ((1 &<< UInt64(length &* 8)) &- 1)
+                    out += length
+                    position &+= length
+                }
+                #endif
+                let byte = p[position]
+                if !JSONBytes.isStringSpecial(byte) {
+                    seen |= UInt64(byte)
+                    out.pointee = byte
+                    out += 1
+                    position &+= 1
+                    continue
+                }
+                guard byte == JSONBytes.backslash, position &+ 1 < end else { break }
+                let decoded: UInt8
+                switch p[position &+ 1] {
+                case UInt8(ascii: "\""): decoded = 0x22
+                case UInt8(ascii: "\\"): decoded = 0x5C
+                case UInt8(ascii: "/"): decoded = 0x2F
+                case UInt8(ascii: "b"): decoded = 0x08
+                case UInt8(ascii: "f"): decoded = 0x0C
+                case UInt8(ascii: "n"): decoded = 0x0A
+                case UInt8(ascii: "r"): decoded = 0x0D
+                case UInt8(ascii: "t"): decoded = 0x09
+                default: return out - first  // `\u` or invalid: the caller's
+                }
+                out.pointee = decoded
+                out += 1
+                position &+= 2
+            }
+            return out - first
+        }
+        index = position
+        if seen & 0x8080_8080_8080_8080 != 0 { sawNonASCII = true }
     }
 
     /// Decodes the escape whose backslash is at `offset` into `scratch`; returns where it ends.

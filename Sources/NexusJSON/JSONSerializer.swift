@@ -59,8 +59,8 @@ extension JSONValue {
     }
 }
 
-/// The compact serializer. It writes into a `ByteAccumulator` (cheap appends, strings copied in
-/// runs between the bytes that need escaping), empty or on a window of the destination's memory,
+/// The compact serializer. It writes into a `ByteAccumulator` (cheap appends, strings escaped a
+/// block at a time by `escapeBlock`), empty or on a window of the destination's memory,
 /// which the public API uses to write there directly.
 ///
 /// Recursion follows the value's nesting, which the parser bounds.
@@ -123,21 +123,76 @@ struct JSONWriter: ~Copyable {
         Self.withUTF8(of: string) { utf8 in
             output.append(JSONBytes.quote)
             if let base = utf8.baseAddress {
-                let end = utf8.count
-                var runStart = 0
-                while true {
-                    let special = JSONBytes.firstStringSpecial(base, from: runStart, end: end)
-                    output.append(base + runStart, count: special &- runStart)
-                    guard special < end else { break }
-                    let byte = base[special]
-                    output.append(upTo: JSONBytes.escapeLength(for: byte)) { out in
-                        JSONBytes.writeEscape(for: byte, to: out)
-                    }
-                    runStart = special &+ 1
+                var index = 0
+                while index < utf8.count {
+                    index = Self.escapeBlock(base, from: index, end: utf8.count, into: &output)
                 }
             }
             output.append(JSONBytes.quote)
         }
+    }
+
+    /// Escapes from `p[from...]` into `output` as much as its free space holds (up to about
+    /// 4 KB of input), and returns where it stopped.
+    ///
+    /// Within the block the output position lives in a local: stores through it cannot be
+    /// taken for writes to the accumulator's own fields, which a store per run or per escape
+    /// otherwise makes the compiler load again. Bytes between escapes go eight at a time. The
+    /// block never asks for more than the free space, so a window sized to the text (`jsonBytes`)
+    /// stays a window; with little space left, one byte goes at a time, reserved exactly.
+    @inline(__always)
+    private static func escapeBlock(
+        _ p: UnsafePointer<UInt8>, from: Int, end: Int, into output: inout ByteAccumulator
+    ) -> Int {
+        // Each step stores at most 14 bytes: an 8-byte word and a 6-byte escape.
+        let free = output.freeCapacity
+        guard free >= 78 else {
+            let byte = p[from]
+            if JSONBytes.isStringSpecial(byte) {
+                output.append(upTo: JSONBytes.escapeLength(for: byte)) { out in
+                    JSONBytes.writeEscape(for: byte, to: out)
+                }
+            } else {
+                output.append(byte)
+            }
+            return from &+ 1
+        }
+        let blockEnd = min(end, from &+ 4096)
+        let room = min((blockEnd &- from) &+ 64, free)
+        var index = from
+        output.append(upTo: room) { raw in
+            let start = raw.assumingMemoryBound(to: UInt8.self)
+            var out = start
+            let limit = start + (room &- 14)
+            #if _endian(little)
+            while blockEnd &- index >= 8, out < limit {
+                let word = UnsafeRawPointer(p + index).loadUnaligned(as: UInt64.self)
+                let mask = JSONBytes.stringSpecialMask(word)
+                UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
+                if mask == 0 {
+                    out += 8
+                    index &+= 8
+                    continue
+                }
+                let length = mask.trailingZeroBitCount &>> 3
+                out += length
+                out += JSONBytes.writeEscape(for: p[index &+ length], to: UnsafeMutableRawPointer(out))
+                index &+= length &+ 1
+            }
+            #endif
+            while index < blockEnd, out < limit {
+                let byte = p[index]
+                if JSONBytes.isStringSpecial(byte) {
+                    out += JSONBytes.writeEscape(for: byte, to: UnsafeMutableRawPointer(out))
+                } else {
+                    out.pointee = byte
+                    out += 1
+                }
+                index &+= 1
+            }
+            return out - start
+        }
+        return index
     }
 
     /// Runs `body` with a writer on all of `buffer`'s writable bytes, at least
