@@ -98,6 +98,23 @@ extension JSONBytes {
         }
     }
 
+    /// The byte a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`) stands for, given
+    /// its letter; nil for `u` and anything invalid.
+    @inline(__always)
+    static func unescaped(_ letter: UInt8) -> UInt8? {
+        switch letter {
+        case quote: quote
+        case backslash: backslash
+        case UInt8(ascii: "/"): UInt8(ascii: "/")
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: nil
+        }
+    }
+
     /// Writes the escape sequence for `"`, `\` or a control character (`\n`, `\r`, `\t`, `\b`,
     /// `\f`, else `\u00xx` in lowercase hex) at `out`; returns its length.
     @inline(__always)

@@ -346,19 +346,9 @@ struct JSONParser: ~Copyable {
                     position &+= 1
                     continue
                 }
-                guard byte == JSONBytes.backslash, position &+ 1 < end else { break }
-                let decoded: UInt8
-                switch p[position &+ 1] {
-                case UInt8(ascii: "\""): decoded = 0x22
-                case UInt8(ascii: "\\"): decoded = 0x5C
-                case UInt8(ascii: "/"): decoded = 0x2F
-                case UInt8(ascii: "b"): decoded = 0x08
-                case UInt8(ascii: "f"): decoded = 0x0C
-                case UInt8(ascii: "n"): decoded = 0x0A
-                case UInt8(ascii: "r"): decoded = 0x0D
-                case UInt8(ascii: "t"): decoded = 0x09
-                default: return out - first  // `\u` or invalid: the caller's
-                }
+                guard byte == JSONBytes.backslash, position &+ 1 < end,
+                    let decoded = JSONBytes.unescaped(p[position &+ 1])
+                else { break }  // `\u`, invalid, or cut off: the caller's
                 out.pointee = decoded
                 out += 1
                 position &+= 2
@@ -373,25 +363,17 @@ struct JSONParser: ~Copyable {
     @inline(__always)
     private mutating func decodeEscape(at offset: Int, openingQuote: Int) throws(JSONParseError) -> Int {
         guard offset &+ 1 < end else { throw error("Unterminated string", at: openingQuote) }
-        let decoded: UInt8
-        switch start[offset &+ 1] {
-        case UInt8(ascii: "\""): decoded = 0x22
-        case UInt8(ascii: "\\"): decoded = 0x5C
-        case UInt8(ascii: "/"): decoded = 0x2F
-        case UInt8(ascii: "b"): decoded = 0x08
-        case UInt8(ascii: "f"): decoded = 0x0C
-        case UInt8(ascii: "n"): decoded = 0x0A
-        case UInt8(ascii: "r"): decoded = 0x0D
-        case UInt8(ascii: "t"): decoded = 0x09
-        case UInt8(ascii: "u"):
-            let (scalar, next) = try decodeUnicodeEscape(at: offset)
-            scratch.appendScalar(scalar)
-            return next
-        default:
+        let letter = start[offset &+ 1]
+        if let decoded = JSONBytes.unescaped(letter) {
+            scratch.append(decoded)
+            return offset &+ 2
+        }
+        guard letter == UInt8(ascii: "u") else {
             throw error("Invalid escape sequence '\\\(escapedCharacter(at: offset &+ 1))' in string", at: offset)
         }
-        scratch.append(decoded)
-        return offset &+ 2
+        let (scalar, next) = try decodeUnicodeEscape(at: offset)
+        scratch.appendScalar(scalar)
+        return next
     }
 
     /// Decodes `\uXXXX` at `offset`, joining a following low-surrogate escape; lone surrogates
