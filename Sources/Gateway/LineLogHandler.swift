@@ -160,21 +160,23 @@ public struct LineLogHandler: LogHandler {
     /// Local time to the second, as `2026-11-22T05:33:08+0000`.
     static func timestamp() -> String { clock.now() }
 
-    /// A metadata value as JSON: integers and booleans as such, the rest as strings.
+    /// A metadata value as JSON: integers and booleans as such (as `Field` tells them apart),
+    /// arrays and dictionaries as such, the rest as strings.
     static func json(_ value: Logger.Metadata.Value) -> JSONValue {
-        switch value {
-        case .string(let s): .string(s)
-        case .stringConvertible(let c):
-            if let i = c as? any BinaryInteger {
-                .number(String(describing: i))
-            } else if let b = c as? Bool {
-                .bool(b)
-            } else {
-                .string(c.description)
+        switch Field(value) {
+        case .text(let s): return .string(s)
+        case .int(let i): return .int(Int(i))
+        case .bool(let b): return .bool(b)
+        case .other:
+            switch value {
+            case .array(let a): return .array(a.map(json))
+            case .dictionary(let d):
+                return .object(JSONObject(d.sorted { $0.key < $1.key }.map { (key: $0.key, value: json($0.value)) }))
+            case .string(let s): return .string(s)
+            case .stringConvertible(let c):
+                // An integer beyond Int64 keeps its digits.
+                return c is any BinaryInteger ? .number(c.description) : .string(c.description)
             }
-        case .array(let a): .array(a.map(json))
-        case .dictionary(let d):
-            .object(JSONObject(d.sorted { $0.key < $1.key }.map { (key: $0.key, value: json($0.value)) }))
         }
     }
 }

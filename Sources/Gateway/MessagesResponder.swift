@@ -413,8 +413,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "request-id", value: requestID)
-        headers.add(name: "x-nexus-retries", value: String(retries))
+        headers.add(name: HTTPField.Name.requestID.canonicalName, value: requestID)
+        headers.add(name: HTTPField.Name.nexusRetries.canonicalName, value: String(retries))
         sendWhole(HTTPResponseHead(version: version, status: .ok, headers: headers), body)
         gateway.log(
             "request done",
@@ -439,7 +439,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         let (response, body) = error.httpResponse(requestID: requestID)
         var head = HTTPResponseHead(response)
         head.version = version
-        head.headers.add(name: "x-nexus-retries", value: String(retries))
+        head.headers.add(name: HTTPField.Name.nexusRetries.canonicalName, value: String(retries))
         sendWhole(head, body)
         var line = RequestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
@@ -484,8 +484,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         headers.reserveCapacity(6)
         headers.add(name: "content-type", value: "text/event-stream; charset=utf-8")
         headers.add(name: "cache-control", value: "no-cache")
-        headers.add(name: "request-id", value: requestID)
-        headers.add(name: "x-nexus-retries", value: String(retries))
+        headers.add(name: HTTPField.Name.requestID.canonicalName, value: requestID)
+        headers.add(name: HTTPField.Name.nexusRetries.canonicalName, value: String(retries))
         headers.add(name: "date", value: PerSecondText.httpDate.now())
         addConnectionHeader(&headers)
         handler.send(.head(HTTPResponseHead(version: version, status: .ok, headers: headers)), flush: false)
