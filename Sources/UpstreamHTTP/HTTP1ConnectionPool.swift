@@ -86,13 +86,18 @@ public final class HTTP1ConnectionPool: Sendable {
         let id: ObjectIdentifier
         let handler: NIOLoopBound<HTTP1ConnectionHandler>
         let channel: any Channel
-        let timer: Scheduled<Void>
+        /// When it came free; it is closed `idleTimeout` later unless taken.
+        let since: NIODeadline
     }
 
     private struct State {
         var idle: [HTTP1Target: [IdleConnection]] = [:]
         var open = 0
         var shutDown = false
+        /// The one timer that closes expired idle connections, armed while any wait idle. One
+        /// timer for the pool rather than one per idle spell: a request then schedules and
+        /// cancels no task to go back to the pool.
+        var sweep: (task: Scheduled<Void>, deadline: NIODeadline)?
     }
 
     private let group: any EventLoopGroup
@@ -152,10 +157,8 @@ public final class HTTP1ConnectionPool: Sendable {
             defer { s.idle = [:] }
             return s.idle.values.flatMap { $0 }
         }
-        for connection in idle {
-            connection.timer.cancel()
-            connection.channel.close(promise: nil)
-        }
+        state.withLock { $0.sweep }?.task.cancel()
+        for connection in idle { connection.channel.close(promise: nil) }
     }
 
     // MARK: Connections
@@ -203,8 +206,8 @@ public final class HTTP1ConnectionPool: Sendable {
                 return s.idle[target]?.take(on: loop, onlyThere: onlyThere)
             }
             guard let found else { return nil }
-            found.timer.cancel()
-            if found.channel.isActive { return found }
+            if found.channel.isActive, found.since + configuration.idleTimeout > .now() { return found }
+            found.channel.close(promise: nil)  // expired, and not swept yet
         }
     }
 
@@ -266,31 +269,73 @@ public final class HTTP1ConnectionPool: Sendable {
     /// On the connection's event loop: the connection is idle again.
     func release(_ handler: HTTP1ConnectionHandler, target: HTTP1Target) {
         guard let channel = handler.channel else { return }
-        let timer = channel.eventLoop.scheduleTask(in: configuration.idleTimeout) { channel.close(promise: nil) }
         let maxIdle = configuration.maxIdlePerTarget
+        let now = NIODeadline.now()
         let idle = IdleConnection(
             id: ObjectIdentifier(handler), handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
-            channel: channel, timer: timer)
-        let kept = state.withLock { s -> Bool in
-            guard !s.shutDown, s.idle[target, default: []].count < maxIdle else { return false }
+            channel: channel, since: now)
+        let (kept, armSweep) = state.withLock { s -> (Bool, Bool) in
+            guard !s.shutDown, s.idle[target, default: []].count < maxIdle else { return (false, false) }
             s.idle[target, default: []].append(idle)
-            return true
+            return (true, s.sweep == nil)
         }
         if !kept {
-            timer.cancel()
             channel.close(promise: nil)
+        } else if armSweep {
+            scheduleSweep(at: now + configuration.idleTimeout, on: channel.eventLoop)
         }
+    }
+
+    /// Arms the sweep for `deadline`, unless one is armed for that time or earlier.
+    private func scheduleSweep(at deadline: NIODeadline, on loop: any EventLoop) {
+        let task = loop.scheduleTask(deadline: deadline) { [weak self] () -> Void in self?.sweepIdle(on: loop) }
+        let superfluous = state.withLock { s -> Scheduled<Void>? in
+            if s.shutDown { return task }
+            if let armed = s.sweep {
+                if armed.deadline <= deadline { return task }
+                s.sweep = (task, deadline)
+                return armed.task
+            }
+            s.sweep = (task, deadline)
+            return nil
+        }
+        superfluous?.cancel()
+    }
+
+    /// Closes the idle connections that waited `idleTimeout`, and re-arms for the next to expire.
+    private func sweepIdle(on loop: any EventLoop) {
+        let now = NIODeadline.now()
+        let timeout = configuration.idleTimeout
+        let (expired, next) = state.withLock { s -> ([IdleConnection], NIODeadline?) in
+            if let armed = s.sweep, armed.deadline <= now { s.sweep = nil }
+            var expired: [IdleConnection] = []
+            var next: NIODeadline?
+            for target in Array(s.idle.keys) {
+                s.idle[target]!.removeAll { connection in
+                    let due = connection.since + timeout
+                    if due <= now {
+                        expired.append(connection)
+                        return true
+                    }
+                    next = min(next ?? due, due)
+                    return false
+                }
+                if s.idle[target]!.isEmpty { s.idle[target] = nil }
+            }
+            return (expired, next)
+        }
+        for connection in expired { connection.channel.close(promise: nil) }
+        if let next { scheduleSweep(at: next, on: loop) }
     }
 
     /// On the connection's event loop: the connection closed.
     private func closed(_ handler: HTTP1ConnectionHandler, target: HTTP1Target) {
         let id = ObjectIdentifier(handler)
-        let removed = state.withLock { s -> IdleConnection? in
+        state.withLock { s in
             s.open -= 1
-            guard let index = s.idle[target]?.firstIndex(where: { $0.id == id }) else { return nil }
-            return s.idle[target]?.remove(at: index)
+            guard let index = s.idle[target]?.firstIndex(where: { $0.id == id }) else { return }
+            s.idle[target]?.remove(at: index)
         }
-        removed?.timer.cancel()
     }
 }
 

@@ -191,6 +191,43 @@ struct HTTP1ConnectionPoolTests {
         try await server.stop()
     }
 
+    @Test func idleConnectionsCloseAfterTheIdleTimeoutAndUsedOnesStay() async throws {
+        let server = try await ScriptedServer()
+        var configuration = HTTP1ConnectionPool.Configuration()
+        configuration.idleTimeout = .milliseconds(1500)
+        let pool = try HTTP1ConnectionPool(configuration: configuration)
+        defer { pool.shutdown() }
+        // Used every 50 ms for 2.5 s, past the first sweep: one connection, never closed (a
+        // sweep that went by when the connection first came free would close it).
+        let began = ContinuousClock.now
+        while ContinuousClock.now - began < .milliseconds(2500) {
+            let (_, body) = try await get(pool, server, "/ok")
+            #expect(body == "hello")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(server.accepted.load(ordering: .relaxed) == 1)
+        #expect(pool.openConnections == 1)
+        // Left idle: closed about 1.5 s after its last use, by the pool's one sweep timer.
+        let left = ContinuousClock.now
+        var open = pool.openConnections
+        while open > 0, ContinuousClock.now - left < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(20))
+            open = pool.openConnections
+        }
+        #expect(open == 0)
+        #expect(ContinuousClock.now - left >= .milliseconds(1000))
+        // The pool goes on: a new connection for the next request, swept again in its turn.
+        let (_, body) = try await get(pool, server, "/ok")
+        #expect(body == "hello")
+        #expect(server.accepted.load(ordering: .relaxed) == 2)
+        let again = ContinuousClock.now
+        while pool.openConnections > 0, ContinuousClock.now - again < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(pool.openConnections == 0)
+        try await server.stop()
+    }
+
     @Test func connectionCloseAnswersAreNotReused() async throws {
         try await withServerAndPool { server, pool in
             for _ in 0..<3 {
