@@ -78,10 +78,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private var keepAlive = true
     private var version = HTTPVersion.http1_1
     private var lease: ConcurrencyLimiter.Lease?
-    private var request: MessagesRequest?
-    private var profile: ModelProfile?
     private var betas: [String] = []
-    private var translated: TranslatedRequest?
+    private var translation: Translation?
     private var payload = ByteBuffer()
     private var attempt = 1
     private var attemptsBegan = ContinuousClock.now
@@ -95,6 +93,22 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private var relay: Relay?
     private var shutdownSeen: ContinuousClock.Instant?
     private var clientGone = false
+
+    /// A request and what it was translated into, kept for the answer and for a retry without
+    /// refused betas. A class: reading it costs one reference count, not a copy of every field
+    /// of three large structs (about 80 retains and as many releases per request).
+    private final class Translation {
+        let request: MessagesRequest
+        /// The model's profile before refused betas were taken out.
+        let profile: ModelProfile
+        let result: TranslatedRequest
+
+        init(request: MessagesRequest, profile: ModelProfile, result: TranslatedRequest) {
+            self.request = request
+            self.profile = profile
+            self.result = result
+        }
+    }
 
     init(gateway: Gateway, handler: MessagesChannelHandler, eventLoop: any EventLoop) {
         self.gateway = gateway
@@ -125,21 +139,20 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             let parsed = try MessagesRequest(json: json)
             model = parsed.model
             isStream = parsed.stream
-            profile = try gateway.configuration.catalog.resolve(parsed.model)
+            let profile = try gateway.configuration.catalog.resolve(parsed.model)
             betas = gateway.betas(head.headers)
             if parsed.messages.contains(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
-                resolveMedia(parsed)
+                resolveMedia(parsed, profile: profile)
                 return
             }
-            request = parsed
-            try translateAndSend()
+            try translateAndSend(parsed, profile: profile)
         } catch {
             fail(error)
         }
     }
 
     /// Fetches URL images and documents off the loop, then carries on on it.
-    private func resolveMedia(_ parsed: MessagesRequest) {
+    private func resolveMedia(_ parsed: MessagesRequest, profile: ModelProfile) {
         let media = gateway.media
         let loop = eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
@@ -152,26 +165,31 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             } catch {
                 result = .failure(error)
             }
-            loop.execute { this.value.mediaResolved(result) }
+            loop.execute { this.value.mediaResolved(result, profile: profile) }
         }
     }
 
-    private func mediaResolved(_ result: Result<MessagesRequest, APIError>) {
+    private func mediaResolved(_ result: Result<MessagesRequest, APIError>, profile: ModelProfile) {
         guard case .preparing = phase else { return }  // the client went away meanwhile
         do throws(APIError) {
-            request = try result.get()
-            try translateAndSend()
+            try translateAndSend(try result.get(), profile: profile)
         } catch {
             fail(error)
         }
     }
 
     /// Translates (without the betas AI Nexus refused for this model) and starts the first attempt.
-    private func translateAndSend() throws(APIError) {
-        guard let request, var profile else { return }
-        profile.allowedBetas.subtract(gateway.rejectedBetas.rejected(for: profile.nexusID))
-        let translated = try gateway.translator.translate(request, profile: profile, betas: betas)
-        self.translated = translated
+    private func translateAndSend(_ request: MessagesRequest, profile: ModelProfile) throws(APIError) {
+        let refused = gateway.rejectedBetas.rejected(for: profile.nexusID)
+        let translated: TranslatedRequest
+        if refused.isEmpty {
+            translated = try gateway.translator.translate(request, profile: profile, betas: betas)
+        } else {
+            var allowed = profile
+            allowed.allowedBetas.subtract(refused)
+            translated = try gateway.translator.translate(request, profile: allowed, betas: betas)
+        }
+        translation = Translation(request: request, profile: profile, result: translated)
         modelSent = translated.profile.nexusID
         // Checked first: `logger` is made on first use, and at info level nothing needs it.
         if gateway.logger.logLevel <= .debug { logTranslation(request, translated) }
@@ -200,11 +218,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     }
 
     private func sendAttempt() {
-        guard let translated, !clientGone else { return }
+        guard let translation, !clientGone else { return }
         phase = .awaitingHead
         do throws(APIError) {
             call = try gateway.client.start(
-                isStream ? .converseStream : .converse, modelID: translated.profile.nexusID, body: payload,
+                isStream ? .converseStream : .converse, modelID: translation.result.profile.nexusID, body: payload,
                 on: eventLoop, deadline: gateway.attemptDeadline(started: started), delegate: self)
         } catch {
             attemptFailed(error)
@@ -216,9 +234,10 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private func attemptFailed(_ error: APIError) {
         call = nil
         phase = .preparing
-        if let translated, !betaRetried, error.kind == .invalidRequest,
-            error.message.lowercased().contains("invalid beta flag"), !translated.forwardedBetas.isEmpty
+        if let translation, !betaRetried, error.kind == .invalidRequest,
+            error.message.lowercased().contains("invalid beta flag"), !translation.result.forwardedBetas.isEmpty
         {
+            let translated = translation.result
             betaRetried = true
             let named = translated.forwardedBetas.filter { error.message.contains($0) }
             let offending = named.isEmpty ? translated.forwardedBetas : named
@@ -228,7 +247,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 metadata: [
                     "model": .string(translated.profile.nexusID), "betas": .string(offending.joined(separator: ",")),
                 ])
-            do throws(APIError) { try translateAndSend() } catch { fail(error) }
+            do throws(APIError) { try translateAndSend(translation.request, profile: translation.profile) } catch {
+                fail(error)
+            }
             return
         }
         let elapsed = ContinuousClock.now - attemptsBegan
@@ -383,7 +404,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     // MARK: Non-streaming answer
 
     private func answer(_ body: ByteBuffer, contentType: String?) {
-        guard let request, let translated else { return }
+        guard let translation else { return }
         let message: MessagesResponse
         do throws(APIError) {
             let converse: ConverseResponse
@@ -397,7 +418,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                     .api, "AI Nexus sent an answer that is not a valid Converse response: \(error)", status: 502)
             }
             message = try ResponseTranslator.message(
-                converse, id: Identifier.make("msg_"), model: request.model, toolNameMap: translated.toolNameMap)
+                converse, id: Identifier.make("msg_"), model: model, toolNameMap: translation.result.toolNameMap)
         } catch {
             fail(error)
             return
@@ -406,7 +427,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         // Metrics before the answer leaves (a client reading /metrics right after sees them),
         // the log line after it (the line costs more than the rest of the step).
         gateway.metrics.request(
-            model: request.model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
+            model: model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
             retries: retries)
         var body = ByteBuffer()
         message.jsonValue.write(into: &body)
@@ -419,7 +440,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         gateway.log(
             "request done",
             RequestLine(
-                requestID: requestID, asked: request.model, sent: translated.profile.nexusID, stream: false,
+                requestID: requestID, asked: model, sent: modelSent, stream: false,
                 status: 200,
                 upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage)
         )
@@ -476,7 +497,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     // MARK: Streaming answer
 
     private func beginStream() {
-        guard let request, let translated, let handler else { return }
+        guard let translation, let handler else { return }
         call?.clearDeadline()  // from here on, silences are the relay's idle timeout
         // An HTTP/1.0 client cannot read chunks: its stream ends with the connection.
         if isHTTP10 { keepAlive = false }
@@ -494,8 +515,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         let now = ContinuousClock.now
         var relay = Relay(
             translator: StreamTranslator(
-                messageID: Identifier.make("msg_"), model: request.model, requestID: requestID,
-                estimatedInputTokens: TokenEstimator.estimate(translated.converse), toolNameMap: translated.toolNameMap),
+                messageID: Identifier.make("msg_"), model: model, requestID: requestID,
+                estimatedInputTokens: TokenEstimator.estimate(translation.result.converse),
+                toolNameMap: translation.result.toolNameMap),
             lastUpstream: now, lastWrite: now)
         relay.events.reserveCapacity(8)
         for message in pending { relay.translator.receive(message, into: &relay.events) }
