@@ -56,20 +56,32 @@ enum Identifier {
         return z ^ (z >> 31)
     }
 
-    static func make(_ prefix: String) -> String {
-        var bytes = Array(prefix.utf8)
-        bytes.reserveCapacity(bytes.count + 24)
-        bytes.append(contentsOf: "01".utf8)
-        var remaining = 22
-        while remaining > 0 {
-            var word = next()
-            for _ in 0..<min(remaining, 6) {
-                bytes.append(alphabet[Int(word % 62)])
-                word /= 62
-                remaining -= 1
+    /// `prefix`, `01`, then 22 base-62 characters, written straight into the string (one allocation).
+    static func make(_ prefix: StaticString) -> String {
+        let head = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        return String(unsafeUninitializedCapacity: head.count + 24) { out in
+            var position = 0
+            for byte in head {
+                out[position] = byte
+                position += 1
             }
+            out[position] = UInt8(ascii: "0")
+            out[position + 1] = UInt8(ascii: "1")
+            position += 2
+            var remaining = 22
+            alphabet.withUnsafeBufferPointer { alphabet in
+                while remaining > 0 {
+                    var word = next()
+                    for _ in 0..<min(remaining, 6) {
+                        out[position] = alphabet[Int(word % 62)]
+                        position += 1
+                        word /= 62
+                        remaining -= 1
+                    }
+                }
+            }
+            return position
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -85,21 +85,23 @@ struct JSONWriter: ~Copyable {
             writeString(string)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
+            // Elements and members are read in place (`members[position].key`), not bound to a
+            // loop variable, which copies them: a retain and a release for each key and value.
             elements.withUnsafeBufferPointer { elements in
-                for (position, element) in elements.enumerated() {
+                for position in elements.indices {
                     if position > 0 { output.append(UInt8(ascii: ",")) }
-                    write(element)
+                    write(elements[position])
                 }
             }
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             output.append(UInt8(ascii: "{"))
             object.storage.withUnsafeBufferPointer { members in
-                for (position, member) in members.enumerated() {
+                for position in members.indices {
                     if position > 0 { output.append(UInt8(ascii: ",")) }
-                    writeString(member.key)
+                    writeString(members[position].key)
                     output.append(UInt8(ascii: ":"))
-                    write(member.value)
+                    write(members[position].value)
                 }
             }
             output.append(UInt8(ascii: "}"))
@@ -226,14 +228,16 @@ struct JSONWriter: ~Copyable {
         case .array(let elements):
             var total = 2 &+ max(elements.count &- 1, 0)
             elements.withUnsafeBufferPointer { elements in
-                for element in elements { total &+= estimatedByteCount(of: element) }
+                for position in elements.indices { total &+= estimatedByteCount(of: elements[position]) }
             }
             return total
         case .object(let object):
             var total = 2 &+ max(object.storage.count &- 1, 0) &+ object.storage.count
             object.storage.withUnsafeBufferPointer { members in
-                for member in members {
-                    total &+= estimatedByteCount(ofString: member.key) &+ estimatedByteCount(of: member.value)
+                for position in members.indices {
+                    total &+=
+                        estimatedByteCount(ofString: members[position].key)
+                        &+ estimatedByteCount(of: members[position].value)
                 }
             }
             return total
@@ -256,14 +260,16 @@ struct JSONWriter: ~Copyable {
             // Brackets and the commas between elements.
             var total = 2 &+ max(elements.count &- 1, 0)
             elements.withUnsafeBufferPointer { elements in
-                for element in elements { total &+= byteCount(of: element) }
+                for position in elements.indices { total &+= byteCount(of: elements[position]) }
             }
             return total
         case .object(let object):
             // Braces, the commas between members and one colon per member.
             var total = 2 &+ max(object.storage.count &- 1, 0) &+ object.storage.count
             object.storage.withUnsafeBufferPointer { members in
-                for member in members { total &+= byteCount(ofString: member.key) &+ byteCount(of: member.value) }
+                for position in members.indices {
+                    total &+= byteCount(ofString: members[position].key) &+ byteCount(of: members[position].value)
+                }
             }
             return total
         }
