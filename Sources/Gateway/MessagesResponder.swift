@@ -179,24 +179,27 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     }
 
     /// Translates (without the betas AI Nexus refused for this model) and starts the first attempt.
-    private func translateAndSend(_ request: MessagesRequest, profile: ModelProfile) throws(APIError) {
+    /// The request and profile are moved into `translation`, not copied.
+    private func translateAndSend(_ request: consuming MessagesRequest, profile: consuming ModelProfile) throws(APIError)
+    {
         let refused = gateway.rejectedBetas.rejected(for: profile.nexusID)
         let translated: TranslatedRequest
         if refused.isEmpty {
             translated = try gateway.translator.translate(request, profile: profile, betas: betas)
         } else {
-            var allowed = profile
+            var allowed = copy profile
             allowed.allowedBetas.subtract(refused)
             translated = try gateway.translator.translate(request, profile: allowed, betas: betas)
         }
-        translation = Translation(request: request, profile: profile, result: translated)
-        modelSent = translated.profile.nexusID
+        let translation = Translation(request: request, profile: profile, result: translated)
+        self.translation = translation
+        modelSent = translation.result.profile.nexusID
         // Checked first: `logger` is made on first use, and at info level nothing needs it.
-        if gateway.logger.logLevel <= .debug { logTranslation(request, translated) }
-        for note in translated.notes where note.hasPrefix("dropped server tool") {
+        if gateway.logger.logLevel <= .debug { logTranslation(translation.request, translation.result) }
+        for note in translation.result.notes where note.hasPrefix("dropped server tool") {
             logger.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
         }
-        payload = gateway.body(translated.converse)
+        payload = gateway.body(translation.result.converse)
         attempt = 1
         attemptsBegan = .now
         sendAttempt()
