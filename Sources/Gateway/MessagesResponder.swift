@@ -41,8 +41,10 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         case finished
     }
 
-    /// A stream being relayed.
-    private struct Relay {
+    /// A stream being relayed. A class, updated in place on every chunk: as a struct it was
+    /// copied out of its optional and back, a retain and a release of each of its fields
+    /// (about 120 of each per small stream).
+    private final class Relay {
         var translator: StreamTranslator
         var events: [StreamEvent] = []
         var lastUpstream: ContinuousClock.Instant
@@ -52,6 +54,12 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         var upstreamEnded = false
         var paused = false
         var tick: Scheduled<Void>?
+
+        init(translator: StreamTranslator, now: ContinuousClock.Instant) {
+            self.translator = translator
+            self.lastUpstream = now
+            self.lastWrite = now
+        }
     }
 
     private let gateway: Gateway
@@ -356,7 +364,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         case .opening:
             attemptFailed(APIError(.api, "AI Nexus closed the stream before sending any event.", status: 502))
         case .streaming:
-            guard var relay else { return }
+            guard let relay else { return }
             relay.upstreamEnded = true
             if !relay.translator.isDone {
                 if reader.bufferedByteCount > 0 {
@@ -366,7 +374,6 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 }
                 relay.translator.finish(into: &relay.events)
             }
-            self.relay = relay
             flush(endFollows: true)
             endStream()
         case .preparing, .awaitingHead, .finished:
@@ -386,11 +393,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 attemptFailed(NexusClient.upstreamError(status: status, headers: headers, body: nil).1)
             }
         case .streaming:
-            if var relay, !relay.translator.isDone {
-                self.relay = nil
+            if let relay, !relay.translator.isDone {
                 relay.outcome = "upstream failed"
                 relay.translator.fail(gateway.client.mapTransportError(error), into: &relay.events)
-                self.relay = relay
             }
             flush(endFollows: true)
             endStream()
@@ -516,18 +521,18 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         phase = .streaming
         gateway.metrics.streamStarted()
         let now = ContinuousClock.now
-        var relay = Relay(
+        let relay = Relay(
             translator: StreamTranslator(
                 messageID: Identifier.make("msg_"), model: model, requestID: requestID,
                 estimatedInputTokens: TokenEstimator.estimate(translation.result.converse),
                 toolNameMap: translation.result.toolNameMap),
-            lastUpstream: now, lastWrite: now)
+            now: now)
         relay.events.reserveCapacity(8)
         for message in pending { relay.translator.receive(message, into: &relay.events) }
         pending.removeAll()
         self.relay = relay
         flush()
-        self.relay?.firstByte = ContinuousClock.now - started
+        relay.firstByte = ContinuousClock.now - started
         scheduleTick()
     }
 
@@ -539,15 +544,13 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     /// Translates and writes every whole frame buffered in `reader`.
     private func relayBuffered() {
-        guard var relay else { return }
-        self.relay = nil  // mutated in place, without a copy of its arrays
+        guard let relay else { return }
         do {
             while let message = try reader.next() { relay.translator.receive(message, into: &relay.events) }
         } catch {
             relay.outcome = "corrupt frame"
             relay.translator.fail(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)"), into: &relay.events)
         }
-        self.relay = relay
         flush()
         endIfDone()
     }
@@ -573,7 +576,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     /// Runs every `tickInterval` while streaming: shutdown, timeouts, and `ping` during silences.
     private func tick() {
-        guard case .streaming = phase, var relay else { return }
+        guard case .streaming = phase, let relay else { return }
         let every = tickInterval
         if relay.translator.isDone {
             // The answer is complete but AI Nexus did not end the body within a tick: drop the
@@ -610,7 +613,6 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         } else if now - relay.lastWrite >= configuration.pingInterval {
             relay.events.append(.ping)
         }
-        self.relay = relay
         flush()
         endIfDone()
         if case .streaming = phase { scheduleTick() }
@@ -624,9 +626,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     /// held the same way until AI Nexus ends its body, which nearly always comes in the same
     /// read; if it does not, the next loop tick sends them.
     private func flush(endFollows: Bool = false) {
-        guard var relay, !relay.events.isEmpty else { return }
-        self.relay = nil
-        defer { self.relay = relay }
+        guard let relay, !relay.events.isEmpty else { return }
         guard let handler, !clientGone else {
             relay.events.removeAll(keepingCapacity: true)
             return
