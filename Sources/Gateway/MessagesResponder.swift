@@ -188,8 +188,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     /// Translates (without the betas AI Nexus refused for this model) and starts the first attempt.
     /// The request and profile are moved into `translation`, not copied.
-    private func translateAndSend(_ request: consuming MessagesRequest, profile: consuming ModelProfile) throws(APIError)
-    {
+    private func translateAndSend(
+        _ request: consuming MessagesRequest, profile: consuming ModelProfile
+    ) throws(APIError) {
         let refused = gateway.rejectedBetas.rejected(for: profile.nexusID)
         let translated: TranslatedRequest
         if refused.isEmpty {
