@@ -80,32 +80,35 @@ public struct LineLogHandler: LogHandler {
 
     /// Writes one line; `fields` must be sorted by key and hold this handler's own metadata
     /// (callers that bypass `Logger` check that it has none).
+    ///
+    /// Text is appended as bytes in bulk, and numbers without a `String`: the per-request line
+    /// costs no generic `append(contentsOf:)` of string views.
     func emit(level: Logger.Level, message: String, source: String, fields: [(key: String, value: Field)]) {
         var line: [UInt8] = []
         line.reserveCapacity(512)
         switch format {
         case .text:
-            line += Self.timestamp().utf8
+            Self.append(Self.timestamp(), to: &line)
             line.append(UInt8(ascii: " "))
-            line += level.rawValue.utf8
+            Self.append(level.rawValue, to: &line)
             line.append(UInt8(ascii: " "))
-            line += label.utf8
+            Self.append(label, to: &line)
             line.append(UInt8(ascii: ":"))
             for (key, value) in fields {
                 line.append(UInt8(ascii: " "))
-                line += key.utf8
+                Self.append(key, to: &line)
                 line.append(UInt8(ascii: "="))
                 switch value {
-                case .text(let s): line += s.utf8
+                case .text(let s): Self.append(s, to: &line)
                 case .int(let i): Self.appendDecimal(i, to: &line)
-                case .bool(let b): line += (b ? "true" : "false").utf8
-                case .other(let v): line += v.description.utf8
+                case .bool(let b): Self.append(b ? "true" : "false", to: &line)
+                case .other(let v): Self.append(v.description, to: &line)
                 }
             }
-            line += " [".utf8
-            line += source.utf8
-            line += "] ".utf8
-            line += message.utf8
+            Self.append(" [", to: &line)
+            Self.append(source, to: &line)
+            Self.append("] ", to: &line)
+            Self.append(message, to: &line)
         case .json:
             let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
             line += #"{"ts":"#.utf8
@@ -133,16 +136,28 @@ public struct LineLogHandler: LogHandler {
         line.withUnsafeBufferPointer { Self.writeToStandardError($0) }
     }
 
-    /// Appends `value` in decimal without going through a `String`.
+    /// Appends `text`'s UTF-8 in one copy (native strings are contiguous).
+    @inline(__always)
+    static func append(_ text: String, to line: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ line.append(contentsOf: $0) }) == nil {
+            line.append(contentsOf: Array(text.utf8))
+        }
+    }
+
+    /// Appends `value` in decimal without going through a `String`: digits are made right to
+    /// left in a 20-byte scratch on the stack, then copied once.
     static func appendDecimal(_ value: Int64, to line: inout [UInt8]) {
         if value < 0 { line.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        let start = line.count
-        repeat {
-            line.append(UInt8(ascii: "0") &+ UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        line[start...].reverse()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            line.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
     }
 
     private static func writeToStandardError(_ buffer: UnsafeBufferPointer<UInt8>) {
