@@ -200,7 +200,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             allowed.allowedBetas.subtract(refused)
             translated = try gateway.translator.translate(request, profile: allowed, betas: betas)
         }
-        let translation = Translation(request: request, profile: profile, result: translated)
+        let translation = Translation(request: request, profile: profile, result: consume translated)
         self.translation = translation
         modelSent = translation.result.profile.nexusID
         // Checked first: `logger` is made on first use, and at info level nothing needs it.

@@ -43,7 +43,10 @@ public final class UpstreamEndpoint: Sendable {
 /// The AI Nexus client: Converse, ConverseStream and CountTokens with bearer auth, over the
 /// gateway's own keep-alive HTTP/1.1 pool (`UpstreamHTTP`). Connection-level failures become
 /// Anthropic errors here (502/504), naming the endpoint but never the key.
-public struct NexusClient: Sendable {
+///
+/// A class of constants: each request's call through it costs one reference count, where a
+/// struct of five references was copied whole.
+public final class NexusClient: Sendable {
     public let upstream: HTTP1ConnectionPool
     /// A general-purpose client, for fetching URL images and documents.
     public let http: HTTPClient
