@@ -108,14 +108,8 @@ struct JSONParser: ~Copyable {
         var containers: [Container] = []
         var arrays: [[JSONValue]] = []
         var objects: [ObjectBuilder] = []
-        // API documents nest about six deep: room for that up front, instead of growing each
-        // stack from one element (one to four fewer allocations per document in `nexus-profile`).
-        skipWhitespace()
-        if index < end, start[index] == UInt8(ascii: "[") || start[index] == UInt8(ascii: "{") {
-            containers.reserveCapacity(8)
-            arrays.reserveCapacity(4)
-            objects.reserveCapacity(8)
-        }
+        // A stack gets room for API documents' usual nesting on its first push, instead of
+        // growing from one element (fewer allocations for deep documents, none more for flat ones).
 
         nextValue: while true {
             skipWhitespace()
@@ -130,6 +124,8 @@ struct JSONParser: ~Copyable {
                     index &+= 1
                     value = .array([])
                 } else {
+                    if containers.capacity == 0 { containers.reserveCapacity(16) }
+                    if arrays.capacity == 0 { arrays.reserveCapacity(4) }
                     containers.append(.array)
                     arrays.append([])
                     continue nextValue
@@ -143,6 +139,8 @@ struct JSONParser: ~Copyable {
                     value = .object(JSONObject())
                 } else {
                     let key = try parseMemberKey()
+                    if containers.capacity == 0 { containers.reserveCapacity(16) }
+                    if objects.capacity == 0 { objects.reserveCapacity(8) }
                     containers.append(.object)
                     objects.append(ObjectBuilder(pendingKey: key))
                     continue nextValue
