@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from prod_kit import clean_env, write_config
+from prod_kit import clean_env, post, write_config
 
 NEXUS_KEY = "nexus-secret-config-0123456789abcdef"
 FILE_PROXY_KEY = "file-proxy-secret-0123456789abcdef"
@@ -154,3 +154,33 @@ def test_ca_bundle_sources(servers, tmp_path):
                     timeout=20)
     assert r.returncode == 2
     assert "missing.pem" in r.stderr
+
+
+NEXUS_SECRET = "sk-nexus-startup-0123456789"
+
+
+@pytest.mark.parametrize("key", [f"{NEXUS_SECRET}\r\nX-Injected: 1", f"{NEXUS_SECRET}\ttail"], ids=["crlf", "tab"])
+def test_a_key_with_a_control_character_inside_stops_the_start_unshown(servers, key):
+    r = servers.run("serve", "--port", "0", env=clean_env(NEXUS_API_KEY=key), timeout=20)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "control character" in r.stderr, r.stderr
+    shown = r.stdout + r.stderr
+    assert NEXUS_SECRET not in shown and "X-Injected" not in shown
+    assert "listening" not in r.stdout
+
+
+def test_a_key_with_a_line_end_works(servers):
+    # A key file saved with CRLF: the line end is trimmed, not sent in every request's header
+    # (which used to fail every request with a 502 after three retries).
+    sim = servers.simulator()
+    g = servers.gateway("--endpoint", sim.url, env=clean_env(NEXUS_API_KEY=f"{NEXUS_SECRET}\r\n"), simulate=False)
+    r = post(g.url, "Hello")
+    assert r.status_code == 200, r.text
+    assert r.json()["content"][0]["text"]
+
+
+def test_an_endpoint_that_is_no_http_url_stops_the_start(servers):
+    r = servers.run("serve", "--port", "0", env=clean_env(NEXUS_API_KEY=NEXUS_SECRET, NEXUS_ENDPOINT="nexus.example.com"),
+                    timeout=20)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "http:// or https:// URL" in r.stderr, r.stderr

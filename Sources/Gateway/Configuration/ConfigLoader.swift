@@ -55,7 +55,11 @@ public enum ConfigLoader {
 
         // 2. The environment.
         if let v = env["NEXUS_ENDPOINT"], !v.isEmpty { config.endpoint = v }
-        if let v = env["NEXUS_API_KEY"] ?? env["AWS_BEARER_TOKEN_BEDROCK"], !v.isEmpty { config.nexusKey = Secret(v) }
+        // Keys lose surrounding whitespace: a key file with a final CRLF would otherwise put a
+        // carriage return into every request's `authorization` header.
+        if let v = (env["NEXUS_API_KEY"] ?? env["AWS_BEARER_TOKEN_BEDROCK"])?.trimmingWhitespace, !v.isEmpty {
+            config.nexusKey = Secret(v)
+        }
         if let v = env["NEXUS_PROXY_API_KEY"], !v.isEmpty { config.proxyKey = Secret(v) }
         if let v = env["LOG_LEVEL"], !v.isEmpty { config.logLevel = v.lowercased() }
         if let v = env["NEXUS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"], !v.isEmpty { config.caBundle = v }
@@ -113,7 +117,7 @@ public enum ConfigLoader {
             case ("port", nil): config.port = try r.int(in: 0...65535)
             case ("endpoint", nil): config.endpoint = try r.string()
             case ("api_key", nil): config.proxyKey = Secret(try r.string())
-            case ("nexus_api_key", nil): config.nexusKey = Secret(try r.string())
+            case ("nexus_api_key", nil): config.nexusKey = Secret(try r.string().trimmingWhitespace)
             case ("log_level", nil): config.logLevel = try r.string().lowercased()
             case ("log_format", nil): config.logFormat = try r.string().lowercased()
             case ("log_bodies", nil): config.logBodies = try r.bool()

@@ -1,5 +1,6 @@
 import Foundation
 import Translation
+import UpstreamHTTP
 
 /// Everything the gateway needs to run, already merged from defaults, environment and flags.
 public struct GatewayConfiguration: Sendable {
@@ -137,6 +138,18 @@ public struct GatewayConfiguration: Sendable {
         if nexusKey == nil && !simulated {
             return
                 "No AI Nexus key. Set NEXUS_API_KEY (or AWS_BEARER_TOKEN_BEDROCK) to your key, or run with --simulate to try the gateway against the built-in simulator."
+        }
+        // Checked once here, so that requests to AI Nexus need no header validation of their own
+        // (`HTTP1ConnectionPool.Configuration.validatesHeaders`). The key itself is never shown.
+        if let key = nexusKey?.value, key.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            return
+                "The AI Nexus key contains a control character (a line break, say), which no HTTP header may carry. Check where the key comes from (NEXUS_API_KEY, AWS_BEARER_TOKEN_BEDROCK or nexus_api_key)."
+        }
+        let endpointUnfit =
+            endpoint.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) || HTTP1Target.parse(url: endpoint) == nil
+        if !simulated, endpointUnfit {
+            return
+                "The AI Nexus endpoint must be an http:// or https:// URL without spaces or control characters (check NEXUS_ENDPOINT, --endpoint or endpoint)."
         }
         return nil
     }
