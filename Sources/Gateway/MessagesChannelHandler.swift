@@ -51,6 +51,10 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var queued = CircularBuffer<HTTPServerRequestPart>()
     private var readHeld = false
     private var quiesceHeld = false
+    /// Whether the router was handed a part since the last end of a read cycle: only then is
+    /// that end passed on (the router's channel delivers reads at the end of a cycle; a cycle
+    /// of messages parts alone would only make it look for reads it does not have).
+    private var routerReadPending = false
 
     init(gateway: Gateway) {
         self.gateway = gateway
@@ -93,7 +97,10 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             process(part, context: context)
         }
         // The router's channel hands reads on at the end of a read cycle.
-        if forwarded { context.fireChannelReadComplete() }
+        if forwarded {
+            routerReadPending = false
+            context.fireChannelReadComplete()
+        }
         if readHeld, queued.isEmpty {
             if case .answering = inbound { return }
             readHeld = false
@@ -106,7 +113,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .idle:
             guard case .head(let head) = part else {
                 // Only a head starts a request; the router knows how to refuse anything else.
-                context.fireChannelRead(wrapInboundOut(part))
+                forwardToRouter(part, context: context)
                 return
             }
             let expectsContinue = Self.expectsContinue(head)
@@ -115,7 +122,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 if expectsContinue, routerOwes == 0 { sendContinue(head, context: context) }
                 routerOwes += 1
                 inbound = .forwarding
-                context.fireChannelRead(wrapInboundOut(part))
+                forwardToRouter(part, context: context)
                 return
             }
             guard routerOwes == 0 else {
@@ -136,7 +143,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             inbound = .collecting(head, body)
         case .forwarding:
             if case .end = part { inbound = .idle }
-            context.fireChannelRead(wrapInboundOut(part))
+            forwardToRouter(part, context: context)
         case .collecting(let head, var body):
             switch part {
             case .head:
@@ -161,6 +168,17 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .closing:
             break
         }
+    }
+
+    private func forwardToRouter(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        routerReadPending = true
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard routerReadPending else { return }
+        routerReadPending = false
+        context.fireChannelReadComplete()
     }
 
     /// Whether the client waits for `100 Continue` before it sends the body (curl does for large
