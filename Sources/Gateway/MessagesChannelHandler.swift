@@ -87,17 +87,15 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Serves the parts that waited, in order, as far as the state allows: a messages request
     /// waits while the router owes answers, anything waits while a messages request is answered.
     private func drainQueue(context: ChannelHandlerContext) {
-        var forwarded = false
         while let part = queued.first {
             if case .answering = inbound { break }
             if case .idle = inbound, routerOwes > 0, case .head(let head) = part, Self.isMessages(head) { break }
             queued.removeFirst()
-            if case .idle = inbound, case .head(let head) = part, !Self.isMessages(head) { forwarded = true }
-            if case .forwarding = inbound { forwarded = true }
             process(part, context: context)
         }
-        // The router's channel hands reads on at the end of a read cycle.
-        if forwarded {
+        // The router's channel hands reads on at the end of a read cycle: end one for what was
+        // handed to it here.
+        if routerReadPending {
             routerReadPending = false
             context.fireChannelReadComplete()
         }
