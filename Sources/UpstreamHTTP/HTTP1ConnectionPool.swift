@@ -157,12 +157,15 @@ public final class HTTP1ConnectionPool: Sendable {
 
     /// Closes idle connections and refuses new requests; busy ones close when their answer ends.
     public func shutdown() {
-        let idle = state.withLock { s -> [IdleConnection] in
+        let (idle, sweep) = state.withLock { s -> ([IdleConnection], Scheduled<Void>?) in
             s.shutDown = true
-            defer { s.idle = [:] }
-            return s.idle.values.flatMap { $0 }
+            defer {
+                s.idle = [:]
+                s.sweep = nil
+            }
+            return (s.idle.values.flatMap { $0 }, s.sweep?.task)
         }
-        state.withLock { $0.sweep }?.task.cancel()
+        sweep?.cancel()
         for connection in idle { connection.channel.close(promise: nil) }
     }
 
