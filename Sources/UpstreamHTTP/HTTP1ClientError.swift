@@ -16,6 +16,9 @@ public enum HTTP1ClientError: Error, Sendable, Equatable, CustomStringConvertibl
     case deadlineExceeded
     /// The peer closed the connection before the answer ended.
     case connectionClosed
+    /// The answer is not HTTP/1.1 as `HTTP1ResponseParser` reads it (what is wrong, never a
+    /// header's value).
+    case malformedResponse(String)
     /// The answer's body is larger than the reader accepts.
     case bodyTooLarge(limit: Int)
     /// The reader gave up (task cancelled, body dropped) before the answer ended.
@@ -31,6 +34,7 @@ public enum HTTP1ClientError: Error, Sendable, Equatable, CustomStringConvertibl
         case .proxyRefused(let status): "the proxy refused the tunnel (\(status))"
         case .deadlineExceeded: "no answer before the deadline"
         case .connectionClosed: "the connection closed before the answer ended"
+        case .malformedResponse(let what): "the answer is not valid HTTP/1.1 (\(what))"
         case .bodyTooLarge(let limit): "the answer is larger than \(limit) bytes"
         case .cancelled: "cancelled"
         case .shutdown: "the client is shut down"

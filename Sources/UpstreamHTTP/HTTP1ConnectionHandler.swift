@@ -14,14 +14,20 @@ protocol HTTP1ExchangeSink: AnyObject {
     func holdRead() -> Bool
 }
 
-/// The last handler of a pooled upstream connection: runs one exchange at a time (an
-/// `HTTP1Exchange` or an `HTTP1Call`), passes the answer to it, holds reads while the reader is
-/// behind, and hands the connection back to the pool once an answer ended cleanly on a
-/// keep-alive connection.
+/// The last handler of a pooled upstream connection, and its HTTP/1.1 codec: runs one exchange
+/// at a time (an `HTTP1Exchange` or an `HTTP1Call`), writes its request as bytes, reads the
+/// answer with `HTTP1ResponseParser` and passes it on, holds reads while the reader is behind,
+/// and hands the connection back to the pool once an answer ended cleanly on a keep-alive
+/// connection.
+///
+/// Why its own codec rather than NIO's `HTTPRequestEncoder`/`HTTPResponseDecoder`: those cost
+/// two more handlers every part passes, a boxed part per head, body and end, and a parser with
+/// callbacks, about 5 µs of CPU per exchange (`bench/results.md`, section 10). The request goes
+/// out as two buffers in one `writev`; body parts are slices of what was read.
 final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// Called on the event loop when the connection can carry another exchange.
     private let onReusable: (HTTP1ConnectionHandler) -> Void
@@ -33,9 +39,18 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var requestSent = false
     /// A `read` the exchange held back, still owed to the channel.
     private var readHeld = false
-    private var keepAlive = true
+    private var parser = HTTP1ResponseParser()
+    /// Bytes read but not consumed yet: an incomplete head, chunk-size line or line break.
+    private var unread: ByteBuffer?
+    /// Whether header names and values are checked before they are written.
+    private let validatesHeaders: Bool
 
-    init(onReusable: @escaping (HTTP1ConnectionHandler) -> Void, onClosed: @escaping (HTTP1ConnectionHandler) -> Void) {
+    init(
+        validatesHeaders: Bool = true,
+        onReusable: @escaping (HTTP1ConnectionHandler) -> Void,
+        onClosed: @escaping (HTTP1ConnectionHandler) -> Void
+    ) {
+        self.validatesHeaders = validatesHeaders
         self.onReusable = onReusable
         self.onClosed = onClosed
     }
@@ -52,13 +67,21 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         precondition(self.exchange == nil, "one exchange at a time")
+        var bytes = context.channel.allocator.buffer(capacity: 256 + head.uri.utf8.count + 64 * head.headers.count)
+        guard HTTP1RequestEncoding.write(head, into: &bytes, validating: validatesHeaders) else {
+            exchange.fail(.transport("a request header holds a character HTTP does not allow"))
+            return
+        }
         self.exchange = exchange
         requestSent = false
-        keepAlive = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        parser.expectAnswer(toHEAD: head.method == .HEAD)
         let sent = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: sent)
+        if body.readableBytes > 0 {
+            context.write(wrapOutboundOut(bytes), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(body), promise: sent)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: sent)
+        }
         sent.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success: requestSent = true
@@ -75,10 +98,40 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let exchange else { return }  // bytes nobody asked for: dropped (the close follows)
-        switch unwrapInboundIn(data) {
+        var bytes = unwrapInboundIn(data)
+        if var earlier = unread {
+            unread = nil
+            earlier.writeBuffer(&bytes)
+            bytes = earlier
+        }
+        guard exchange != nil else {
+            // Bytes nobody asked for: the connection cannot be trusted with another exchange.
+            if bytes.readableBytes > 0 { context.close(promise: nil) }
+            return
+        }
+        do {
+            while let part = try parser.next(&bytes) {
+                deliver(part, context: context)
+                guard self.exchange != nil else { break }
+            }
+        } catch {
+            fail(error, context: context)
+            return
+        }
+        if bytes.readableBytes > 0 {
+            if exchange == nil {
+                // More than the answer: a peer that does not keep to one answer per request.
+                context.close(promise: nil)
+            } else {
+                unread = bytes
+            }
+        }
+    }
+
+    private func deliver(_ part: HTTP1ResponseParser.Part, context: ChannelHandlerContext) {
+        guard let exchange else { return }
+        switch part {
         case .head(let head):
-            keepAlive = head.isKeepAlive
             exchange.receive(head: head)
         case .body(let chunk):
             exchange.receive(body: chunk)
@@ -90,13 +143,21 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 readHeld = false
                 context.read()
             }
-            if keepAlive, requestSent {
+            if parser.keepAlive, requestSent {
                 onReusable(self)
             } else {
                 context.close(promise: nil)
             }
             exchange.receiveEnd()
         }
+    }
+
+    private func fail(_ error: HTTP1ClientError, context: ChannelHandlerContext) {
+        if let exchange {
+            self.exchange = nil
+            exchange.fail(error)
+        }
+        context.close(promise: nil)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -132,6 +193,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if exchange != nil {
+            // An answer delimited by the end of the connection ends here.
+            if let end = try? parser.endOfInput() { deliver(end, context: context) }
+        }
         if let exchange {
             self.exchange = nil
             exchange.fail(.connectionClosed)

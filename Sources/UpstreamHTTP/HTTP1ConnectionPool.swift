@@ -73,9 +73,9 @@ public final class HTTP1ConnectionPool: Sendable {
         public var tls: TLSConfiguration = .makeClientConfiguration()
         public var proxy: Proxy?
         /// Whether each request's header names and values are checked for what HTTP forbids
-        /// (line breaks, say) before they are written: NIO's outbound header validation, one
-        /// handler every part of every request passes. A caller whose headers are constants or
-        /// were checked once (the gateway checks its key at start-up) may turn it off.
+        /// (line breaks, say) before they are written; a request that fails the check is not
+        /// sent. A caller whose headers are constants or were checked once (the gateway checks
+        /// its key at start-up) may turn it off.
         public var validatesHeaders = true
 
         public init() {}
@@ -265,8 +265,8 @@ public final class HTTP1ConnectionPool: Sendable {
             try pipeline.addHandler(
                 try NIOSSLClientHandler(context: sslContext, serverHostname: target.isIPAddress ? nil : target.host))
         }
-        try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: configuration.validatesHeaders)
         let handler = HTTP1ConnectionHandler(
+            validatesHeaders: configuration.validatesHeaders,
             onReusable: { [weak self] handler in self?.release(handler, target: target) },
             onClosed: { [weak self] handler in self?.closed(handler, target: target) })
         state.withLock { $0.open += 1 }

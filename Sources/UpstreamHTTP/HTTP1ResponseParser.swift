@@ -1,0 +1,426 @@
+import NIOCore
+import NIOHTTP1
+
+/// Reads HTTP/1.1 answers from the bytes of an upstream connection, one answer per request.
+///
+/// Pure: bytes in, parts out, no I/O. Body parts are slices of the bytes fed, never copies.
+///
+/// Framing follows RFC 9112 §6.3: no body for an answer to `HEAD` or a `204`/`304`;
+/// `Transfer-Encoding` ending in `chunked` (then any `Content-Length` is ignored and the
+/// connection is not reused); a `Content-Length` (repeated values must agree); else the body
+/// runs to the end of the connection. `1xx` heads (`100 Continue`) are skipped; `101` is an
+/// error, as the client never asks to switch protocols.
+///
+/// Strict where leniency would let two readers disagree on where an answer ends: obsolete line
+/// folding, a bare CR, a header name that is not a token, a control character in a value, a
+/// malformed or conflicting `Content-Length` and an invalid chunk size are errors (the
+/// connection is then closed). Lines may end in a bare LF, as RFC 9112 §2.2 allows.
+struct HTTP1ResponseParser {
+    enum Part: Equatable {
+        case head(HTTPResponseHead)
+        case body(ByteBuffer)
+        case end
+    }
+
+    /// The largest head (status line and headers), and the largest trailer section, read.
+    static let maxHeadBytes = 80 * 1024
+    /// The longest chunk-size line (with its extensions) read.
+    static let maxChunkLineBytes = 4 * 1024
+
+    private enum State {
+        /// Waiting for (the rest of) a head; `scanned` bytes of it hold no blank line.
+        case head(scanned: Int)
+        case fixed(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        /// The line break after a chunk's data.
+        case chunkDataEnd
+        case trailers(scanned: Int)
+        case untilClose
+        /// The body is complete: `.end` comes next, whatever the bytes.
+        case ending
+        /// The answer ended; the next request's answer may start.
+        case done
+        case failed
+    }
+
+    private var state = State.done
+    private var headRequest = false
+    /// Whether the connection may carry another exchange once this answer ended: the head
+    /// allows it, and the body is not delimited by the end of the connection.
+    private(set) var keepAlive = true
+
+    init() {}
+
+    /// Prepares for the answer to the next request (`isHEAD`: an answer without a body).
+    mutating func expectAnswer(toHEAD isHEAD: Bool) {
+        state = .head(scanned: 0)
+        headRequest = isHEAD
+        keepAlive = true
+    }
+
+    /// Whether an answer is expected or being read.
+    var isReading: Bool {
+        switch state {
+        case .done, .failed: false
+        default: true
+        }
+    }
+
+    /// The next part of the answer in `buffer`, whose bytes it consumes; nil when it needs
+    /// more bytes (what it did not consume is kept in `buffer` for the next call, with more
+    /// bytes appended) or once the answer ended.
+    mutating func next(_ buffer: inout ByteBuffer) throws(HTTP1ClientError) -> Part? {
+        do {
+            return try step(&buffer)
+        } catch {
+            state = .failed
+            keepAlive = false
+            throw error
+        }
+    }
+
+    /// The connection ended: the end of a body delimited by it, nil between answers; an
+    /// answer cut short is `.connectionClosed`.
+    mutating func endOfInput() throws(HTTP1ClientError) -> Part? {
+        switch state {
+        case .untilClose:
+            state = .done
+            keepAlive = false
+            return .end
+        case .done, .failed:
+            return nil
+        default:
+            state = .failed
+            throw .connectionClosed
+        }
+    }
+
+    private mutating func step(_ buffer: inout ByteBuffer) throws(HTTP1ClientError) -> Part? {
+        while true {
+            switch state {
+            case .done, .failed:
+                return nil
+            case .ending:
+                state = .done
+                return .end
+            case .head(let scanned):
+                guard let end = Self.blankLine(in: buffer, from: scanned) else {
+                    guard buffer.readableBytes <= Self.maxHeadBytes else { throw Self.malformed("head too large") }
+                    state = .head(scanned: max(0, buffer.readableBytes - 3))
+                    return nil
+                }
+                guard end <= Self.maxHeadBytes else { throw Self.malformed("head too large") }
+                let head = try Self.parseHead(buffer.readableBytesView.prefix(end))
+                buffer.moveReaderIndex(forwardBy: end)
+                let code = head.status.code
+                if code >= 100, code < 200 {
+                    guard code != 101 else { throw Self.malformed("unexpected 101 Switching Protocols") }
+                    state = .head(scanned: 0)
+                    continue  // informational: the final answer follows
+                }
+                try frame(head)
+                return .head(head)
+            case .fixed(let remaining):
+                guard buffer.readableBytes > 0 else { return nil }
+                let count = min(remaining, buffer.readableBytes)
+                let slice = buffer.readSlice(length: count)!
+                state = count == remaining ? .ending : .fixed(remaining: remaining - count)
+                return .body(slice)
+            case .untilClose:
+                guard buffer.readableBytes > 0 else { return nil }
+                return .body(buffer.readSlice(length: buffer.readableBytes)!)
+            case .chunkSize:
+                guard let (lineLength, size) = try Self.chunkSize(in: buffer) else {
+                    guard buffer.readableBytes <= Self.maxChunkLineBytes else {
+                        throw Self.malformed("chunk size line too long")
+                    }
+                    return nil
+                }
+                buffer.moveReaderIndex(forwardBy: lineLength)
+                state = size == 0 ? .trailers(scanned: 0) : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                guard buffer.readableBytes > 0 else { return nil }
+                let count = min(remaining, buffer.readableBytes)
+                let slice = buffer.readSlice(length: count)!
+                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
+                return .body(slice)
+            case .chunkDataEnd:
+                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+                if first == UInt8(ascii: "\n") {
+                    buffer.moveReaderIndex(forwardBy: 1)
+                } else if first == UInt8(ascii: "\r") {
+                    guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return nil }
+                    guard second == UInt8(ascii: "\n") else { throw Self.malformed("no line break after chunk data") }
+                    buffer.moveReaderIndex(forwardBy: 2)
+                } else {
+                    throw Self.malformed("no line break after chunk data")
+                }
+                state = .chunkSize
+            case .trailers(let scanned):
+                // The trailer section ends at an empty line; the trailers themselves are dropped.
+                let end: Int?
+                if let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self), first == UInt8(ascii: "\n") {
+                    end = 1
+                } else if buffer.readableBytesView.starts(with: [UInt8(ascii: "\r"), UInt8(ascii: "\n")]) {
+                    end = 2
+                } else {
+                    end = Self.blankLine(in: buffer, from: scanned)
+                }
+                guard let end else {
+                    guard buffer.readableBytes <= Self.maxHeadBytes else { throw Self.malformed("trailers too large") }
+                    state = .trailers(scanned: max(0, buffer.readableBytes - 3))
+                    return nil
+                }
+                buffer.moveReaderIndex(forwardBy: end)
+                state = .done
+                return .end
+            }
+        }
+    }
+
+    /// The parts after a head: the end at once for an answer without a body. One pass over
+    /// the headers, without the allocations of `headers[canonicalForm:]` and `isKeepAlive`.
+    private mutating func frame(_ head: HTTPResponseHead) throws(HTTP1ClientError) {
+        var chunked: Bool?  // set when there is a Transfer-Encoding: whether its last coding is chunked
+        var length: Int?
+        var lengthIsValid = true
+        var connection: Bool?  // close: false, keep-alive: true
+        for (name, value) in head.headers {
+            if Self.equalsIgnoringCase(name, "transfer-encoding") {
+                Self.forEachToken(value) { chunked = Self.equalsIgnoringCase($0, "chunked") }
+            } else if Self.equalsIgnoringCase(name, "content-length") {
+                Self.forEachToken(value) { token in
+                    guard let value = Self.decimal(token), length == nil || length == value else {
+                        lengthIsValid = false
+                        return
+                    }
+                    length = value
+                }
+                if length == nil { lengthIsValid = false }
+            } else if Self.equalsIgnoringCase(name, "connection") {
+                Self.forEachToken(value) { token in
+                    if Self.equalsIgnoringCase(token, "close") {
+                        connection = false
+                    } else if Self.equalsIgnoringCase(token, "keep-alive"), connection == nil {
+                        connection = true
+                    }
+                }
+            }
+        }
+        keepAlive = connection ?? (head.version.minor >= 1)
+        let code = head.status.code
+        if headRequest || code == 204 || code == 304 {
+            state = .ending
+            return
+        }
+        if let chunked {
+            // Both framings: a sender that got it wrong; this answer is the connection's last.
+            if length != nil || !lengthIsValid { keepAlive = false }
+            if chunked {
+                state = .chunkSize
+            } else {
+                state = .untilClose
+                keepAlive = false
+            }
+            return
+        }
+        guard lengthIsValid else { throw Self.malformed("invalid content-length") }
+        if let length {
+            state = length == 0 ? .ending : .fixed(remaining: length)
+            return
+        }
+        state = .untilClose
+        keepAlive = false
+    }
+
+    /// Calls `body` with each comma-separated element of `value`, without its surrounding
+    /// spaces and tabs (empty elements skipped).
+    private static func forEachToken(_ value: String, _ body: (Substring.UTF8View) -> Void) {
+        let utf8 = value.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+            var token = utf8[start..<end]
+            while let f = token.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { token = token.dropFirst() }
+            while let l = token.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { token = token.dropLast() }
+            if !token.isEmpty { body(token) }
+            start = end == utf8.endIndex ? end : utf8.index(after: end)
+        }
+    }
+
+    /// ASCII case-insensitive equality with a lowercase `expected`.
+    private static func equalsIgnoringCase<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ expected: StaticString) -> Bool {
+        guard bytes.count == expected.utf8CodeUnitCount else { return false }
+        return expected.withUTF8Buffer { lower in
+            zip(bytes, lower).allSatisfy { pair in
+                let byte = pair.0
+                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                return folded == pair.1
+            }
+        }
+    }
+
+    private static func equalsIgnoringCase(_ text: String, _ expected: StaticString) -> Bool {
+        equalsIgnoringCase(text.utf8, expected)
+    }
+
+    // MARK: Lexing
+
+    static func malformed(_ what: String) -> HTTP1ClientError { .malformedResponse(what) }
+
+    /// The offset just past the first empty line (`\n\n` or `\n\r\n`) at or after `from`, if any.
+    static func blankLine(in buffer: ByteBuffer, from: Int) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes -> Int? in
+            let n = bytes.count
+            var i = from
+            while i < n {
+                guard let lf = memchrIndex(bytes, UInt8(ascii: "\n"), from: i) else { return nil }
+                if lf + 1 < n {
+                    let next = bytes[lf + 1]
+                    if next == UInt8(ascii: "\n") { return lf + 2 }
+                    if next == UInt8(ascii: "\r"), lf + 2 < n, bytes[lf + 2] == UInt8(ascii: "\n") { return lf + 3 }
+                }
+                i = lf + 1
+            }
+            return nil
+        }
+    }
+
+    private static func memchrIndex(_ bytes: UnsafeRawBufferPointer, _ byte: UInt8, from: Int) -> Int? {
+        var i = from
+        while i < bytes.count {
+            if bytes[i] == byte { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The head's lines (status line first) up to and including the blank line.
+    static func parseHead(_ bytes: ByteBufferView) throws(HTTP1ClientError) -> HTTPResponseHead {
+        var lines = Lines(bytes)
+        guard let statusLine = try lines.next() else { throw malformed("empty status line") }
+        let (version, status) = try parseStatusLine(statusLine)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(16)
+        while let line = try lines.next(), !line.isEmpty {
+            guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else {
+                throw malformed("obsolete line folding")
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                throw malformed("header line without a colon")
+            }
+            let name = line[..<colon]
+            guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw malformed("invalid header name") }
+            var value = line[line.index(after: colon)...]
+            while let f = value.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { value = value.dropFirst() }
+            while let l = value.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { value = value.dropLast() }
+            guard value.allSatisfy(isFieldValueByte) else { throw malformed("invalid character in a header value") }
+            headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        }
+        return HTTPResponseHead(version: version, status: status, headers: headers)
+    }
+
+    /// `HTTP/1.x NNN reason`.
+    private static func parseStatusLine(
+        _ line: ByteBufferView.SubSequence
+    ) throws(HTTP1ClientError) -> (HTTPVersion, HTTPResponseStatus) {
+        let start = line.startIndex
+        func byte(_ offset: Int) -> UInt8 { line[start + offset] }
+        guard line.count >= 12, line.starts(with: "HTTP/1.".utf8),
+            byte(7) == UInt8(ascii: "0") || byte(7) == UInt8(ascii: "1"),
+            byte(8) == UInt8(ascii: " ")
+        else { throw malformed("invalid status line") }
+        var code = 0
+        for offset in 9..<12 {
+            let digit = byte(offset)
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { throw malformed("invalid status code") }
+            code = code * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        guard code >= 100, line.count == 12 || byte(12) == UInt8(ascii: " ") else {
+            throw malformed("invalid status line")
+        }
+        let minor = byte(7) == UInt8(ascii: "1") ? 1 : 0
+        let reason = line[(start + min(13, line.count))...]
+        guard reason.allSatisfy(isFieldValueByte) else { throw malformed("invalid status line") }
+        return (
+            HTTPVersion(major: 1, minor: minor),
+            HTTPResponseStatus(statusCode: code, reasonPhrase: String(decoding: reason, as: UTF8.self))
+        )
+    }
+
+    /// A chunk-size line at the front of `buffer`: its length with the line break, and the size.
+    private static func chunkSize(in buffer: ByteBuffer) throws(HTTP1ClientError) -> (Int, Int)? {
+        let view = buffer.readableBytesView
+        guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        var line = view[..<lf]
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        var size = 0
+        var digits = 0
+        var index = line.startIndex
+        while index < line.endIndex, let digit = hexValue(line[index]) {
+            guard digits < 15 else { throw malformed("chunk size too large") }
+            size = size << 4 | digit
+            digits += 1
+            index = line.index(after: index)
+        }
+        guard digits > 0 else { throw malformed("invalid chunk size") }
+        // What may follow the size: spaces, then extensions (`;name=value`), which are ignored.
+        let rest = line[index...].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { throw malformed("invalid chunk size") }
+        guard rest.allSatisfy(isFieldValueByte) else { throw malformed("invalid chunk extension") }
+        return (lf - view.startIndex + 1, size)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
+    /// A `Content-Length` value: digits only, at most 18 of them.
+    static func decimal(_ utf8: Substring.UTF8View) -> Int? {
+        guard !utf8.isEmpty, utf8.count <= 18 else { return nil }
+        var value = 0
+        for byte in utf8 {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// RFC 9110 `tchar`.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    /// A byte a field value may hold: visible ASCII, space, tab and obs-text (no CR, LF, NUL, DEL).
+    static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
+    }
+
+    /// The lines of a head, without their line breaks; a CR anywhere else is an error.
+    private struct Lines {
+        var rest: ByteBufferView.SubSequence
+
+        init(_ bytes: ByteBufferView) { rest = bytes[...] }
+
+        mutating func next() throws(HTTP1ClientError) -> ByteBufferView.SubSequence? {
+            guard let lf = rest.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            var line = rest[..<lf]
+            rest = rest[rest.index(after: lf)...]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            guard !line.contains(UInt8(ascii: "\r")) else { throw HTTP1ResponseParser.malformed("bare CR in the head") }
+            return line
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import UpstreamHTTP
+
+/// What the parser made of an answer: the head, the body bytes joined, whether it ended, and
+/// whether the connection may be reused.
+private struct Parsed: Equatable {
+    var status: Int?
+    var headers: [String] = []
+    var body = ""
+    var ended = false
+    var keepAlive = true
+}
+
+/// Feeds `pieces` one after the other (unconsumed bytes carried over, as the handler does).
+private func parse(_ pieces: [[UInt8]], toHEAD: Bool = false, close: Bool = false) throws(HTTP1ClientError) -> Parsed {
+    var parser = HTTP1ResponseParser()
+    parser.expectAnswer(toHEAD: toHEAD)
+    var parsed = Parsed()
+    var carried = ByteBuffer()
+    func take(_ part: HTTP1ResponseParser.Part) {
+        switch part {
+        case .head(let head):
+            parsed.status = Int(head.status.code)
+            parsed.headers = head.headers.map { "\($0.name)=\($0.value)" }
+        case .body(let chunk): parsed.body += String(buffer: chunk)
+        case .end: parsed.ended = true
+        }
+    }
+    for piece in pieces {
+        carried.writeBytes(piece)
+        while let part = try parser.next(&carried) { take(part) }
+    }
+    if close, let part = try parser.endOfInput() { take(part) }
+    parsed.keepAlive = parser.keepAlive
+    return parsed
+}
+
+private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// Every way of cutting `text` in two, and byte by byte.
+private func splits(_ text: String) -> [[[UInt8]]] {
+    let all = bytes(text)
+    var result = (0...all.count).map { [Array(all[..<$0]), Array(all[$0...])] }
+    result.append(all.map { [$0] })
+    return result
+}
+
+@Suite struct HTTP1ResponseParserTests {
+    static let fixed = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhello"
+    static let chunked =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.amazon.eventstream\r\ntransfer-encoding: chunked\r\n\r\n"
+        + "5;ext=1\r\nhello\r\n1A\r\n abcdefghijklmnopqrstuvwxy\r\n0\r\nx-trailer: t\r\n\r\n"
+
+    @Test func aFixedLengthAnswerReadsTheSameHoweverItIsCut() throws {
+        let expected = Parsed(
+            status: 200, headers: ["Content-Type=application/json", "Content-Length=5"], body: "hello", ended: true)
+        for pieces in splits(Self.fixed) {
+            #expect(try parse(pieces) == expected)
+        }
+    }
+
+    @Test func aChunkedAnswerReadsTheSameHoweverItIsCut() throws {
+        for pieces in splits(Self.chunked) {
+            let parsed = try parse(pieces)
+            #expect(parsed.body == "hello abcdefghijklmnopqrstuvwxy")
+            #expect(parsed.ended && parsed.keepAlive && parsed.status == 200)
+        }
+    }
+
+    @Test func bareLineFeedsAreAccepted() throws {
+        let parsed = try parse([bytes("HTTP/1.1 200 OK\ncontent-length: 2\n\nhi")])
+        #expect(parsed == Parsed(status: 200, headers: ["content-length=2"], body: "hi", ended: true))
+        let chunks = try parse([bytes("HTTP/1.1 200 OK\ntransfer-encoding: chunked\n\n2\nhi\n0\n\n")])
+        #expect(chunks.body == "hi" && chunks.ended)
+    }
+
+    @Test func aBodyWithoutLengthRunsToTheEndOfTheConnection() throws {
+        let open = try parse([bytes("HTTP/1.1 200 OK\r\n\r\nsome"), bytes(" more")])
+        #expect(open.body == "some more" && !open.ended)
+        let closed = try parse([bytes("HTTP/1.1 200 OK\r\n\r\nsome")], close: true)
+        #expect(closed.body == "some" && closed.ended && !closed.keepAlive)
+    }
+
+    @Test func anAnswerCutShortIsAClosedConnection() {
+        #expect(throws: HTTP1ClientError.connectionClosed) {
+            try parse([bytes("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf")], close: true)
+        }
+        #expect(throws: HTTP1ClientError.connectionClosed) { try parse([bytes("HTTP/1.1 200 O")], close: true) }
+        #expect(throws: HTTP1ClientError.connectionClosed) {
+            try parse([bytes("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhel")], close: true)
+        }
+    }
+
+    @Test func informationalHeadsAreSkipped() throws {
+        let parsed = try parse([bytes("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n")]
+        )
+        #expect(parsed == Parsed(status: 201, headers: ["content-length=0"], ended: true))
+    }
+
+    @Test func answersWithoutABodyEndAtTheirHead() throws {
+        let noContent = try parse([bytes("HTTP/1.1 204 No Content\r\ncontent-length: 7\r\n\r\n")])
+        #expect(noContent.ended && noContent.body.isEmpty)
+        let toHEAD = try parse([bytes("HTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\n")], toHEAD: true)
+        #expect(toHEAD.ended && toHEAD.body.isEmpty && toHEAD.keepAlive)
+    }
+
+    @Test func whenTheConnectionIsNotReused() throws {
+        #expect(try !parse([bytes("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")]).keepAlive)
+        #expect(try !parse([bytes("HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n")]).keepAlive)
+        #expect(try parse([bytes("HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n")]).keepAlive)
+        // Both framings: chunked wins, and the connection is not trusted with another answer.
+        let both = try parse([
+            bytes("HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n")
+        ])
+        #expect(both.body == "hi" && both.ended && !both.keepAlive)
+        // A coding other than chunked last: the body runs to the end of the connection.
+        let gzip = try parse([bytes("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nzz")], close: true)
+        #expect(gzip.body == "zz" && !gzip.keepAlive)
+    }
+
+    @Test func repeatedEqualContentLengthsAreOneLength() throws {
+        let parsed = try parse([bytes("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nhi")])
+        #expect(parsed.body == "hi" && parsed.ended)
+    }
+
+    @Test(arguments: [
+        ("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nhi", "invalid content-length"),
+        ("HTTP/1.1 200 OK\r\ncontent-length: +2\r\n\r\nhi", "invalid content-length"),
+        ("HTTP/1.1 200 OK\r\ncontent-length: 99999999999999999999\r\n\r\n", "invalid content-length"),
+        ("HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\n\r\n", "obsolete line folding"),
+        ("HTTP/1.1 200 OK\r\nx-a: 1\rx-b: 2\r\n\r\n", "bare CR in the head"),
+        ("HTTP/1.1 200 OK\r\nx a: 1\r\n\r\n", "invalid header name"),
+        ("HTTP/1.1 200 OK\r\n: 1\r\n\r\n", "invalid header name"),
+        ("HTTP/1.1 200 OK\r\nx-a 1\r\n\r\n", "header line without a colon"),
+        ("HTTP/1.1 200 OK\r\nx-a: a\u{0}b\r\n\r\n", "invalid character in a header value"),
+        ("HTTP/2 200 OK\r\n\r\n", "invalid status line"),
+        ("HTTP/1.1 2000 OK\r\n\r\n", "invalid status line"),
+        ("HTTP/1.1 20x OK\r\n\r\n", "invalid status code"),
+        ("HTTP/1.1 099 Low\r\n\r\n", "invalid status line"),
+        ("SSH-2.0-OpenSSH\r\n\r\n", "invalid status line"),
+        ("HTTP/1.1 101 Switching Protocols\r\n\r\n", "unexpected 101 Switching Protocols"),
+        ("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", "invalid chunk size"),
+        ("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5 x\r\n", "invalid chunk size"),
+        ("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1000000000000000\r\n", "chunk size too large"),
+        ("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhiX", "no line break after chunk data"),
+    ])
+    func malformedAnswersFail(answer: String, why: String) {
+        #expect(throws: HTTP1ClientError.malformedResponse(why)) { try parse([bytes(answer)]) }
+    }
+
+    @Test func aHeadTooLargeFailsWithoutWaitingForItsEnd() {
+        let huge = "HTTP/1.1 200 OK\r\nx-a: " + String(repeating: "a", count: HTTP1ResponseParser.maxHeadBytes)
+        #expect(throws: HTTP1ClientError.malformedResponse("head too large")) { try parse([bytes(huge)]) }
+    }
+
+    @Test func afterAFailureNothingMoreIsRead() throws {
+        var parser = HTTP1ResponseParser()
+        parser.expectAnswer(toHEAD: false)
+        var buffer = ByteBuffer(string: "nonsense\r\n\r\n")
+        #expect(throws: HTTP1ClientError.self) { try parser.next(&buffer) }
+        var next = ByteBuffer(string: Self.fixed)
+        #expect(try parser.next(&next) == nil)
+        #expect(!parser.keepAlive && !parser.isReading)
+    }
+
+    /// Random bytes, and valid answers with bytes flipped, end in parts or an error: never a
+    /// trap, a hang or a body longer than the bytes fed.
+    @Test func arbitraryBytesNeverCrashTheParser() {
+        var generator = SystemRandomNumberGenerator()
+        let seeds = [bytes(Self.fixed), bytes(Self.chunked)]
+        for round in 0..<3000 {
+            var input: [UInt8]
+            if round % 3 == 0 {
+                input = (0..<Int.random(in: 0..<200, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
+            } else {
+                input = seeds[round % 2]
+                for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                    input[Int.random(in: 0..<input.count, using: &generator)] = UInt8.random(
+                        in: 0...255, using: &generator)
+                }
+            }
+            let cut = Int.random(in: 0...input.count, using: &generator)
+            if let parsed = try? parse([Array(input[..<cut]), Array(input[cut...])], close: true) {
+                #expect(parsed.body.utf8.count <= input.count)
+            }
+        }
+    }
+}
+
+@Suite struct HTTP1RequestEncodingTests {
+    @Test func aHeadIsWrittenAsGiven() {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/model/m/converse")
+        head.headers.add(name: "host", value: "nexus.example.com")
+        head.headers.add(name: "content-length", value: "2")
+        var buffer = ByteBuffer()
+        #expect(HTTP1RequestEncoding.write(head, into: &buffer, validating: true))
+        #expect(
+            String(buffer: buffer)
+                == "POST /model/m/converse HTTP/1.1\r\nhost: nexus.example.com\r\ncontent-length: 2\r\n\r\n")
+    }
+
+    @Test func forbiddenCharactersWriteNothing() {
+        for (name, value) in [("authorization", "Bearer k\r\nx-injected: 1"), ("bad name", "v"), ("x", "a\u{0}")] {
+            var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+            head.headers.add(name: name, value: value)
+            var buffer = ByteBuffer()
+            #expect(!HTTP1RequestEncoding.write(head, into: &buffer, validating: true))
+            #expect(buffer.readableBytes == 0)
+        }
+        var spaced = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/a b")
+        spaced.headers.add(name: "host", value: "h")
+        var buffer = ByteBuffer()
+        #expect(!HTTP1RequestEncoding.write(spaced, into: &buffer, validating: false))
+    }
+}
