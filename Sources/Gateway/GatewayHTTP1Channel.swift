@@ -27,6 +27,7 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
             limits.maxHeaderListSize = 80 * 1024
             limits.maxHeaderFieldCount = 1000
             let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(FastMessagesFront(gateway: gateway))
             // Order is kept by `MessagesChannelHandler` and NIOAsyncChannel, errors are answered by
             // the router's middleware, and the router's headers are validated by HTTPTypes (the
             // messages route writes only its own).

@@ -23,7 +23,7 @@ import NIOHTTPTypesHTTP1
 /// Shutdown: a `ChannelShouldQuiesceEvent` reaches the running request (a stream may then be cut
 /// with an `error` event before the grace period ends) and is passed on once it has finished,
 /// so Hummingbird closes the connection only between requests.
-final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, MessagesSink {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -156,7 +156,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 body.writeBuffer(&chunk)
                 inbound = .collecting(head, body)
             case .end:
-                let responder = MessagesResponder(gateway: gateway, handler: self, eventLoop: context.eventLoop)
+                let responder = MessagesResponder(gateway: gateway, sink: self, eventLoop: context.eventLoop)
                 inbound = .answering(responder)
                 if quiesceHeld { responder.shutdownBegan() }
                 responder.start(head: head, body: body)

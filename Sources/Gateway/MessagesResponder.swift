@@ -63,7 +63,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     }
 
     private let gateway: Gateway
-    private var handler: MessagesChannelHandler?
+    private var handler: (any MessagesSink)?
     private let eventLoop: any EventLoop
     private let requestID = Identifier.make("req_")
     private let started = ContinuousClock.now
@@ -118,9 +118,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         }
     }
 
-    init(gateway: Gateway, handler: MessagesChannelHandler, eventLoop: any EventLoop) {
+    init(gateway: Gateway, sink: any MessagesSink, eventLoop: any EventLoop) {
         self.gateway = gateway
-        self.handler = handler
+        self.handler = sink
         self.eventLoop = eventLoop
     }
 
@@ -709,4 +709,18 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         self.handler = nil
         handler?.responderFinished(keepAlive: keepAlive)
     }
+}
+
+/// Where a `MessagesResponder` writes its answer: the channel handler that read the request
+/// (`FastMessagesFront`, or `MessagesChannelHandler` behind NIO's HTTP codec). Called on the
+/// connection's event loop.
+protocol MessagesSink: AnyObject {
+    /// Writes one part of the answer (flushed at once when `flush`).
+    func send(_ part: HTTPServerResponsePart, flush: Bool)
+    /// Sends what `send(_:flush: false)` left in the channel.
+    func flush()
+    /// The answer ended (or the client went away): the connection serves what comes next, or
+    /// closes unless `keepAlive`.
+    func responderFinished(keepAlive: Bool)
+    var isWritable: Bool { get }
 }

@@ -1,7 +1,9 @@
 """HTTP/1.1 on the gateway's own connection handling, against the real binary.
 
 `POST /v1/messages` is answered on the connection's event loop, in front of Hummingbird's router
-which answers everything else. These tests speak raw HTTP/1.1 to check what that split must not
+which answers everything else. Well-formed messages requests are read straight from the socket's
+bytes (`FastMessagesFront`); the first request it does not take hands the connection to NIO's
+HTTP codec for good. These tests speak raw HTTP/1.1 to check what that split must not
 break: answers in request order when requests are pipelined (messages and router routes mixed,
 streaming or not), `connection: close`, HTTP/1.0 (with and without keep-alive), a body over the
 limit, and a connection that goes on serving after each of them.
@@ -216,6 +218,74 @@ def test_a_chunked_body_over_the_limit_is_413_and_the_connection_closes(gw):
         assert status == 413 and json.loads(data)["error"]["type"] == "request_too_large"
         assert headers.get("connection") == "close"
     # The server goes on serving.
+    with Conn(gw.port) as c:
+        c.send(messages(fresh("still here")))
+        assert c.answer()[0] == 200
+
+
+def test_pipelined_messages_requests_are_answered_in_order(gw):
+    """Several messages requests in one write, all on the fast path."""
+    with Conn(gw.port) as c:
+        words = [fresh(w) for w in ("alpha", "beta", "gamma")]
+        c.send(messages(words[0]) + messages(words[1], stream=True) + messages(words[2]))
+        for i, word in enumerate(words):
+            status, headers, data = c.answer()
+            assert status == 200, data
+            if i == 1:
+                assert headers["content-type"].startswith("text/event-stream")
+                assert headers.get("transfer-encoding") == "chunked", headers
+                assert data.rstrip().endswith(b'data: {"type":"message_stop"}')
+            else:
+                assert json.loads(data)["type"] == "message"
+
+
+@pytest.mark.parametrize("pieces", [1, 7, 400])
+def test_a_request_arriving_in_pieces_is_answered(gw, pieces):
+    """Head and body split anywhere (down to single bytes): the request waits for its bytes."""
+    request = messages(fresh("in pieces"), extra="X-Api-Key: k\r\nConnection: keep-alive\r\n")
+    step = max(1, len(request) // pieces)
+    with Conn(gw.port) as c:
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for start in range(0, len(request), step):
+            c.send(request[start:start + step])
+        status, _, data = c.answer()
+        assert status == 200 and json.loads(data)["type"] == "message"
+        c.send(messages(fresh("next")))
+        assert c.answer()[0] == 200
+
+
+def test_a_chunked_messages_request_is_served(gw):
+    """`transfer-encoding: chunked` is NIO's to read: the connection is handed over, and it
+    goes on serving messages requests."""
+    payload = json.dumps(body(fresh("chunked"), max_tokens=64)).encode()
+    with Conn(gw.port) as c:
+        c.send(messages(fresh("before")))
+        assert c.answer()[0] == 200
+        c.send(b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
+               b"transfer-encoding: chunked\r\n\r\n"
+               + b"%x\r\n" % 10 + payload[:10] + b"\r\n"
+               + b"%x\r\n" % (len(payload) - 10) + payload[10:] + b"\r\n0\r\n\r\n")
+        status, _, data = c.answer()
+        assert status == 200 and json.loads(data)["type"] == "message"
+        c.send(messages(fresh("after")))
+        assert c.answer()[0] == 200
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+    b"POST /v1/messages HTTP/1.1\r\nhost: gw\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"POST /v1/messages HTTP/1.1\r\nhost gw\r\ncontent-length: 2\r\n\r\n{}",
+    b"POST /v1/messages HTTP/1.1\r\nx-a: 1\r\n folded\r\ncontent-length: 2\r\n\r\n{}",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,
+])
+def test_malformed_requests_are_refused_and_the_server_goes_on(gw, request_bytes):
+    """What the fast path does not take reaches NIO's decoder, which refuses it with a 400
+    and closes: never a request read one way here and another way there."""
+    with Conn(gw.port) as c:
+        c.send(request_bytes)
+        status, headers, _ = c.answer()
+        assert status == 400 and headers.get("connection", "").lower() == "close"
+        assert c.closed()
     with Conn(gw.port) as c:
         c.send(messages(fresh("still here")))
         assert c.answer()[0] == 200
