@@ -111,7 +111,9 @@ struct HTTP1ResponseParser {
                     return nil
                 }
                 guard end <= Self.maxHeadBytes else { throw Self.malformed("head too large") }
-                let head = try Self.parseHead(buffer.readableBytesView.prefix(end))
+                let (head, framing) = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ClientError) in
+                    try Self.parseHead(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
+                }
                 buffer.moveReaderIndex(forwardBy: end)
                 let code = head.status.code
                 if code >= 100, code < 200 {
@@ -119,7 +121,7 @@ struct HTTP1ResponseParser {
                     state = .head(scanned: 0)
                     continue  // informational: the final answer follows
                 }
-                try frame(head)
+                try frame(head, framing)
                 return .head(head)
             case .fixed(let remaining):
                 guard buffer.readableBytes > 0 else { return nil }
@@ -179,44 +181,55 @@ struct HTTP1ResponseParser {
         }
     }
 
-    /// The parts after a head: the end at once for an answer without a body. One pass over
-    /// the headers, without the allocations of `headers[canonicalForm:]` and `isKeepAlive`.
-    private mutating func frame(_ head: HTTPResponseHead) throws(HTTP1ClientError) {
-        var chunked: Bool?  // set when there is a Transfer-Encoding: whether its last coding is chunked
+    /// What the headers say of the body's framing and of the connection, gathered as the head
+    /// is read (no second pass over `HTTPHeaders`).
+    struct Framing {
+        /// Set when there is a `Transfer-Encoding`: whether its last coding is `chunked`.
+        var chunked: Bool?
         var length: Int?
         var lengthIsValid = true
-        var connection: Bool?  // close: false, keep-alive: true
-        for (name, value) in head.headers {
-            if Self.equalsIgnoringCase(name, "transfer-encoding") {
-                Self.forEachToken(value) { chunked = Self.equalsIgnoringCase($0, "chunked") }
-            } else if Self.equalsIgnoringCase(name, "content-length") {
-                Self.forEachToken(value) { token in
-                    guard let value = Self.decimal(token), length == nil || length == value else {
+        /// `Connection`: `close` (false) wins over `keep-alive` (true).
+        var connection: Bool?
+
+        mutating func add(name: UnsafeRawBufferPointer, value: String) {
+            if HTTP1ResponseParser.equalsIgnoringCase(name, "transfer-encoding") {
+                HTTP1ResponseParser.forEachToken(value) {
+                    chunked = HTTP1ResponseParser.equalsIgnoringCase($0, "chunked")
+                }
+            } else if HTTP1ResponseParser.equalsIgnoringCase(name, "content-length") {
+                var any = false
+                HTTP1ResponseParser.forEachToken(value) { token in
+                    any = true
+                    guard let value = HTTP1ResponseParser.decimal(token), length == nil || length == value else {
                         lengthIsValid = false
                         return
                     }
                     length = value
                 }
-                if length == nil { lengthIsValid = false }
-            } else if Self.equalsIgnoringCase(name, "connection") {
-                Self.forEachToken(value) { token in
-                    if Self.equalsIgnoringCase(token, "close") {
+                if !any { lengthIsValid = false }
+            } else if HTTP1ResponseParser.equalsIgnoringCase(name, "connection") {
+                HTTP1ResponseParser.forEachToken(value) { token in
+                    if HTTP1ResponseParser.equalsIgnoringCase(token, "close") {
                         connection = false
-                    } else if Self.equalsIgnoringCase(token, "keep-alive"), connection == nil {
+                    } else if HTTP1ResponseParser.equalsIgnoringCase(token, "keep-alive"), connection == nil {
                         connection = true
                     }
                 }
             }
         }
-        keepAlive = connection ?? (head.version.minor >= 1)
+    }
+
+    /// The parts after a head: the end at once for an answer without a body.
+    private mutating func frame(_ head: HTTPResponseHead, _ framing: Framing) throws(HTTP1ClientError) {
+        keepAlive = framing.connection ?? (head.version.minor >= 1)
         let code = head.status.code
         if headRequest || code == 204 || code == 304 {
             state = .ending
             return
         }
-        if let chunked {
+        if let chunked = framing.chunked {
             // Both framings: a sender that got it wrong; this answer is the connection's last.
-            if length != nil || !lengthIsValid { keepAlive = false }
+            if framing.length != nil || !framing.lengthIsValid { keepAlive = false }
             if chunked {
                 state = .chunkSize
             } else {
@@ -225,8 +238,8 @@ struct HTTP1ResponseParser {
             }
             return
         }
-        guard lengthIsValid else { throw Self.malformed("invalid content-length") }
-        if let length {
+        guard framing.lengthIsValid else { throw Self.malformed("invalid content-length") }
+        if let length = framing.length {
             state = length == 0 ? .ending : .fixed(remaining: length)
             return
         }
@@ -297,56 +310,56 @@ struct HTTP1ResponseParser {
     }
 
     /// The head's lines (status line first) up to and including the blank line.
-    static func parseHead(_ bytes: ByteBufferView) throws(HTTP1ClientError) -> HTTPResponseHead {
-        var lines = Lines(bytes)
+    static func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTP1ClientError) -> (HTTPResponseHead, Framing) {
+        var lines = Lines(bytes: bytes)
         guard let statusLine = try lines.next() else { throw malformed("empty status line") }
         let (version, status) = try parseStatusLine(statusLine)
         var headers = HTTPHeaders()
         headers.reserveCapacity(16)
+        var framing = Framing()
         while let line = try lines.next(), !line.isEmpty {
-            guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else {
+            guard line[0] != UInt8(ascii: " "), line[0] != UInt8(ascii: "\t") else {
                 throw malformed("obsolete line folding")
             }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
                 throw malformed("header line without a colon")
             }
-            let name = line[..<colon]
+            let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
             guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw malformed("invalid header name") }
-            var value = line[line.index(after: colon)...]
-            while let f = value.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { value = value.dropFirst() }
-            while let l = value.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { value = value.dropLast() }
+            var start = colon + 1
+            var end = line.count
+            while start < end, line[start] == UInt8(ascii: " ") || line[start] == UInt8(ascii: "\t") { start += 1 }
+            while end > start, line[end - 1] == UInt8(ascii: " ") || line[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+            let value = UnsafeRawBufferPointer(rebasing: line[start..<end])
             guard value.allSatisfy(isFieldValueByte) else { throw malformed("invalid character in a header value") }
-            headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+            let valueString = String(decoding: value, as: UTF8.self)
+            framing.add(name: name, value: valueString)
+            headers.add(name: String(decoding: name, as: UTF8.self), value: valueString)
         }
-        return HTTPResponseHead(version: version, status: status, headers: headers)
+        return (HTTPResponseHead(version: version, status: status, headers: headers), framing)
     }
 
     /// `HTTP/1.x NNN reason`.
     private static func parseStatusLine(
-        _ line: ByteBufferView.SubSequence
+        _ line: UnsafeRawBufferPointer
     ) throws(HTTP1ClientError) -> (HTTPVersion, HTTPResponseStatus) {
-        let start = line.startIndex
-        func byte(_ offset: Int) -> UInt8 { line[start + offset] }
         guard line.count >= 12, line.starts(with: "HTTP/1.".utf8),
-            byte(7) == UInt8(ascii: "0") || byte(7) == UInt8(ascii: "1"),
-            byte(8) == UInt8(ascii: " ")
+            line[7] == UInt8(ascii: "0") || line[7] == UInt8(ascii: "1"),
+            line[8] == UInt8(ascii: " ")
         else { throw malformed("invalid status line") }
         var code = 0
         for offset in 9..<12 {
-            let digit = byte(offset)
+            let digit = line[offset]
             guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { throw malformed("invalid status code") }
             code = code * 10 + Int(digit - UInt8(ascii: "0"))
         }
-        guard code >= 100, line.count == 12 || byte(12) == UInt8(ascii: " ") else {
+        guard code >= 100, line.count == 12 || line[12] == UInt8(ascii: " ") else {
             throw malformed("invalid status line")
         }
-        let minor = byte(7) == UInt8(ascii: "1") ? 1 : 0
-        let reason = line[(start + min(13, line.count))...]
+        let reason = UnsafeRawBufferPointer(rebasing: line[min(13, line.count)...])
         guard reason.allSatisfy(isFieldValueByte) else { throw malformed("invalid status line") }
-        return (
-            HTTPVersion(major: 1, minor: minor),
-            HTTPResponseStatus(statusCode: code, reasonPhrase: String(decoding: reason, as: UTF8.self))
-        )
+        let status = HTTPResponseStatus(statusCode: code, reasonPhrase: String(decoding: reason, as: UTF8.self))
+        return (HTTPVersion(major: 1, minor: line[7] == UInt8(ascii: "1") ? 1 : 0), status)
     }
 
     /// A chunk-size line at the front of `buffer`: its length with the line break, and the size.
@@ -410,15 +423,15 @@ struct HTTP1ResponseParser {
 
     /// The lines of a head, without their line breaks; a CR anywhere else is an error.
     private struct Lines {
-        var rest: ByteBufferView.SubSequence
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
 
-        init(_ bytes: ByteBufferView) { rest = bytes[...] }
-
-        mutating func next() throws(HTTP1ClientError) -> ByteBufferView.SubSequence? {
-            guard let lf = rest.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-            var line = rest[..<lf]
-            rest = rest[rest.index(after: lf)...]
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        mutating func next() throws(HTTP1ClientError) -> UnsafeRawBufferPointer? {
+            guard let lf = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            var end = lf
+            if end > index, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            let line = UnsafeRawBufferPointer(rebasing: bytes[index..<end])
+            index = lf + 1
             guard !line.contains(UInt8(ascii: "\r")) else { throw HTTP1ResponseParser.malformed("bare CR in the head") }
             return line
         }
