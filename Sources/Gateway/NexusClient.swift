@@ -67,20 +67,31 @@ public final class NexusClient: Sendable {
         case converse, converseStream = "converse-stream", countTokens = "count-tokens"
     }
 
-    /// Percent-encodes a model id as one path segment (ARNs carry `/` and `:`).
+    /// Percent-encodes a model id as one path segment (ARNs carry `/` and `:`). An id of
+    /// unreserved characters only (`claude-sonnet-4.6`, the common case) is returned as it is.
     static func pathSegment(_ id: String) -> String {
+        guard !id.utf8.allSatisfy(isUnreserved) else { return id }
         var out = ""
         for byte in id.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
+            if isUnreserved(byte) {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
+            } else {
                 out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
             }
         }
         return out
+    }
+
+    /// RFC 3986 unreserved characters.
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
     }
 
     /// The HTTP request for one operation: path, bearer, content type and accept.
