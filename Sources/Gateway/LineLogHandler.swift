@@ -10,7 +10,8 @@ import Synchronization
 /// - `json`: one JSON object per line (`ts`, `level`, `label`, `msg`, then the metadata, sorted),
 ///   for log shippers.
 ///
-/// Each line is one `write(2)`: whole lines, never interleaved, nothing buffered at exit.
+/// Lines go to `LogWriter.standardError`, which writes them whole and in order from a thread of
+/// its own (an event loop never waits on standard error), and flushes them at exit.
 ///
 /// Besides `Logger`, the gateway writes its per-request line straight through `emit` (see
 /// `Gateway.log(_:_:)`): the same bytes, without building, merging and sorting a metadata
@@ -133,7 +134,7 @@ public struct LineLogHandler: LogHandler {
             line.append(UInt8(ascii: "}"))
         }
         line.append(UInt8(ascii: "\n"))
-        line.withUnsafeBufferPointer { Self.writeToStandardError($0) }
+        line.withUnsafeBufferPointer { LogWriter.standardError.append($0) }
     }
 
     /// Appends `text`'s UTF-8 in one copy (native strings are contiguous).
@@ -157,16 +158,6 @@ public struct LineLogHandler: LogHandler {
                 magnitude /= 10
             } while magnitude > 0
             line.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
-        }
-    }
-
-    private static func writeToStandardError(_ buffer: UnsafeBufferPointer<UInt8>) {
-        var offset = 0
-        while offset < buffer.count {
-            let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
         }
     }
 

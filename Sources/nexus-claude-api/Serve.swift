@@ -234,6 +234,7 @@ func printOut(_ text: String) {
 }
 
 func printError(_ text: String) {
+    LogWriter.standardError.flush()  // the log lines before it come first
     FileHandle.standardError.write(Data("nexus-claude-api: \(text)\n".utf8))
 }
 
