@@ -99,7 +99,9 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
                         let body = bytes.readSlice(length: bodyLength)!
                         answer(head, body: body, context: context)
                     } else {
-                        var body = context.channel.allocator.buffer(capacity: bodyLength)
+                        // Room for the announced length, up to 1 MiB: a client announcing 32 MB
+                        // and sending nothing holds no more than that.
+                        var body = context.channel.allocator.buffer(capacity: min(bodyLength, 1 << 20))
                         body.writeBuffer(&bytes)
                         state = .collecting(head, body: body, remaining: bodyLength - body.readableBytes)
                     }

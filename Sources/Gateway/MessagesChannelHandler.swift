@@ -136,7 +136,8 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             if expectsContinue { sendContinue(head, context: context) }
             var body = ByteBuffer()
             if let length, length > 0 {
-                body = context.channel.allocator.buffer(capacity: length)
+                // Up to 1 MiB ahead: a client announcing more and sending nothing holds no more.
+                body = context.channel.allocator.buffer(capacity: min(length, 1 << 20))
             }
             inbound = .collecting(head, body)
         case .forwarding:
