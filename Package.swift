@@ -51,10 +51,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // HTTP/1.1's byte-level syntax, shared by the gateway's fast path and the upstream client.
+        .target(name: "HTTP1Syntax"),
         // A lean keep-alive HTTP/1.1 client for the upstream hot path (the gateway's own needs only).
         .target(
             name: "UpstreamHTTP",
             dependencies: [
+                "HTTP1Syntax",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -73,6 +76,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "NexusJSON", "AnthropicAPI", "BedrockAPI", "AWSEventStream", "Translation", "UpstreamHTTP",
+                "HTTP1Syntax",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,3 +1,4 @@
+import HTTP1Syntax
 import NIOCore
 import NIOHTTP1
 
@@ -63,7 +64,7 @@ enum FastRequestHead {
             // Name.
             let nameStart = cursor.index
             while let byte = cursor.peek(), byte != UInt8(ascii: ":") {
-                guard isTokenByte(byte) else { return .notFast }
+                guard HTTP1Syntax.isTokenByte(byte) else { return .notFast }
                 cursor.index += 1
             }
             guard !cursor.atEnd else { return incompleteOrTooLarge(cursor) }
@@ -87,21 +88,21 @@ enum FastRequestHead {
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
 
             switch name.count {
-            case 14 where equalsIgnoringCase(name, "content-length"):
-                guard bodyLength == nil, let length = decimal(value) else { return .notFast }
+            case 14 where HTTP1Syntax.equalsIgnoringCase(name, "content-length"):
+                guard bodyLength == nil, let length = HTTP1Syntax.decimal(value) else { return .notFast }
                 bodyLength = length
-            case 17 where equalsIgnoringCase(name, "transfer-encoding"),
-                6 where equalsIgnoringCase(name, "expect"),
-                7 where equalsIgnoringCase(name, "upgrade"):
+            case 17 where HTTP1Syntax.equalsIgnoringCase(name, "transfer-encoding"),
+                6 where HTTP1Syntax.equalsIgnoringCase(name, "expect"),
+                7 where HTTP1Syntax.equalsIgnoringCase(name, "upgrade"):
                 return .notFast
-            case 10 where equalsIgnoringCase(name, "connection"):
-                if equalsIgnoringCase(value, "close") {
+            case 10 where HTTP1Syntax.equalsIgnoringCase(name, "connection"):
+                if HTTP1Syntax.equalsIgnoringCase(value, "close") {
                     headers.add(name: "connection", value: "close")
-                } else if !equalsIgnoringCase(value, "keep-alive") {
+                } else if !HTTP1Syntax.equalsIgnoringCase(value, "keep-alive") {
                     return .notFast
                 }
             default:
-                if passedOn.contains(where: { equalsIgnoringCase(name, $0) }) {
+                if passedOn.contains(where: { HTTP1Syntax.equalsIgnoringCase(name, $0) }) {
                     headers.add(name: string(name), value: string(value))
                 }
             }
@@ -125,44 +126,6 @@ enum FastRequestHead {
 
     private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Digits only, at most 18 of them.
-    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var value = 0
-        for byte in bytes {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-        }
-        return value
-    }
-
-    /// ASCII case-insensitive equality with a lowercase `expected`.
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ expected: StaticString) -> Bool {
-        guard bytes.count == expected.utf8CodeUnitCount else { return false }
-        let lower = expected.utf8Start
-        for i in 0..<bytes.count {
-            let byte = bytes[i]
-            let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-            guard folded == lower[i] else { return false }
-        }
-        return true
-    }
-
-    /// RFC 9110 `tchar`.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
     }
 
     private struct Cursor {

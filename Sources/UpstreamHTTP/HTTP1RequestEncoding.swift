@@ -1,3 +1,4 @@
+import HTTP1Syntax
 import NIOCore
 import NIOHTTP1
 
@@ -11,8 +12,8 @@ enum HTTP1RequestEncoding {
         guard head.uri.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return false }
         if validating {
             for (name, value) in head.headers {
-                guard !name.isEmpty, name.utf8.allSatisfy(HTTP1ResponseParser.isTokenByte),
-                    value.utf8.allSatisfy(HTTP1ResponseParser.isFieldValueByte)
+                guard !name.isEmpty, name.utf8.allSatisfy(HTTP1Syntax.isTokenByte),
+                    value.utf8.allSatisfy(HTTP1Syntax.isFieldValueByte)
                 else { return false }
             }
         }

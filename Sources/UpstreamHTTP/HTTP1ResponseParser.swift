@@ -1,3 +1,4 @@
+import HTTP1Syntax
 import NIOCore
 import NIOHTTP1
 
@@ -192,26 +193,26 @@ struct HTTP1ResponseParser {
         var connection: Bool?
 
         mutating func add(name: UnsafeRawBufferPointer, value: String) {
-            if HTTP1ResponseParser.equalsIgnoringCase(name, "transfer-encoding") {
+            if HTTP1Syntax.equalsIgnoringCase(name, "transfer-encoding") {
                 HTTP1ResponseParser.forEachToken(value) {
-                    chunked = HTTP1ResponseParser.equalsIgnoringCase($0, "chunked")
+                    chunked = HTTP1Syntax.equalsIgnoringCase($0, "chunked")
                 }
-            } else if HTTP1ResponseParser.equalsIgnoringCase(name, "content-length") {
+            } else if HTTP1Syntax.equalsIgnoringCase(name, "content-length") {
                 var any = false
                 HTTP1ResponseParser.forEachToken(value) { token in
                     any = true
-                    guard let value = HTTP1ResponseParser.decimal(token), length == nil || length == value else {
+                    guard let value = HTTP1Syntax.decimal(token), length == nil || length == value else {
                         lengthIsValid = false
                         return
                     }
                     length = value
                 }
                 if !any { lengthIsValid = false }
-            } else if HTTP1ResponseParser.equalsIgnoringCase(name, "connection") {
+            } else if HTTP1Syntax.equalsIgnoringCase(name, "connection") {
                 HTTP1ResponseParser.forEachToken(value) { token in
-                    if HTTP1ResponseParser.equalsIgnoringCase(token, "close") {
+                    if HTTP1Syntax.equalsIgnoringCase(token, "close") {
                         connection = false
-                    } else if HTTP1ResponseParser.equalsIgnoringCase(token, "keep-alive"), connection == nil {
+                    } else if HTTP1Syntax.equalsIgnoringCase(token, "keep-alive"), connection == nil {
                         connection = true
                     }
                 }
@@ -262,22 +263,6 @@ struct HTTP1ResponseParser {
         }
     }
 
-    /// ASCII case-insensitive equality with a lowercase `expected`.
-    private static func equalsIgnoringCase<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ expected: StaticString) -> Bool {
-        guard bytes.count == expected.utf8CodeUnitCount else { return false }
-        return expected.withUTF8Buffer { lower in
-            zip(bytes, lower).allSatisfy { pair in
-                let byte = pair.0
-                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                return folded == pair.1
-            }
-        }
-    }
-
-    private static func equalsIgnoringCase(_ text: String, _ expected: StaticString) -> Bool {
-        equalsIgnoringCase(text.utf8, expected)
-    }
-
     // MARK: Lexing
 
     static func malformed(_ what: String) -> HTTP1ClientError { .malformedResponse(what) }
@@ -325,13 +310,17 @@ struct HTTP1ResponseParser {
                 throw malformed("header line without a colon")
             }
             let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
-            guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw malformed("invalid header name") }
+            guard !name.isEmpty, name.allSatisfy(HTTP1Syntax.isTokenByte) else {
+                throw malformed("invalid header name")
+            }
             var start = colon + 1
             var end = line.count
             while start < end, line[start] == UInt8(ascii: " ") || line[start] == UInt8(ascii: "\t") { start += 1 }
             while end > start, line[end - 1] == UInt8(ascii: " ") || line[end - 1] == UInt8(ascii: "\t") { end -= 1 }
             let value = UnsafeRawBufferPointer(rebasing: line[start..<end])
-            guard value.allSatisfy(isFieldValueByte) else { throw malformed("invalid character in a header value") }
+            guard value.allSatisfy(HTTP1Syntax.isFieldValueByte) else {
+                throw malformed("invalid character in a header value")
+            }
             let valueString = String(decoding: value, as: UTF8.self)
             framing.add(name: name, value: valueString)
             headers.add(name: String(decoding: name, as: UTF8.self), value: valueString)
@@ -357,7 +346,7 @@ struct HTTP1ResponseParser {
             throw malformed("invalid status line")
         }
         let reason = UnsafeRawBufferPointer(rebasing: line[min(13, line.count)...])
-        guard reason.allSatisfy(isFieldValueByte) else { throw malformed("invalid status line") }
+        guard reason.allSatisfy(HTTP1Syntax.isFieldValueByte) else { throw malformed("invalid status line") }
         let status = HTTPResponseStatus(statusCode: code, reasonPhrase: String(decoding: reason, as: UTF8.self))
         return (HTTPVersion(major: 1, minor: line[7] == UInt8(ascii: "1") ? 1 : 0), status)
     }
@@ -381,7 +370,7 @@ struct HTTP1ResponseParser {
         // What may follow the size: spaces, then extensions (`;name=value`), which are ignored.
         let rest = line[index...].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { throw malformed("invalid chunk size") }
-        guard rest.allSatisfy(isFieldValueByte) else { throw malformed("invalid chunk extension") }
+        guard rest.allSatisfy(HTTP1Syntax.isFieldValueByte) else { throw malformed("invalid chunk extension") }
         return (lf - view.startIndex + 1, size)
     }
 
@@ -392,33 +381,6 @@ struct HTTP1ResponseParser {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
         default: nil
         }
-    }
-
-    /// A `Content-Length` value: digits only, at most 18 of them.
-    static func decimal(_ utf8: Substring.UTF8View) -> Int? {
-        guard !utf8.isEmpty, utf8.count <= 18 else { return nil }
-        var value = 0
-        for byte in utf8 {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-        }
-        return value
-    }
-
-    /// RFC 9110 `tchar`.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default:
-            "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
-
-    /// A byte a field value may hold: visible ASCII, space, tab and obs-text (no CR, LF, NUL, DEL).
-    static func isFieldValueByte(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
     }
 
     /// The lines of a head, without their line breaks; a CR anywhere else is an error.
