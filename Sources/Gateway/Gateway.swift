@@ -147,7 +147,7 @@ public final class Gateway: Sendable {
     func log(_ message: String, _ line: RequestLine) {
         guard logger.logLevel <= .info else { return }
         if let directLog {
-            directLog.emit(level: .info, message: message, source: "Gateway", fields: line.fields)
+            directLog.emit(level: .info, message: message, source: "Gateway", forEachField: line.forEachField)
         } else {
             logger.info("\(message)", metadata: line.metadata)
         }
@@ -204,28 +204,33 @@ struct RequestLine {
     /// The error answered; failed requests only.
     var error: (type: String, message: String)? = nil
 
-    /// The fields, sorted by key as `LineLogHandler` sorts them.
+    /// Calls `field` with each field, sorted by key as `LineLogHandler` sorts them.
+    func forEachField(_ field: (_ key: String, _ value: LineLogHandler.Field) -> Void) {
+        if let error {
+            field("error", .text(error.message))
+            field("error.type", .text(error.type))
+        }
+        field("latency.first_byte_ms", .int(firstByte.milliseconds))
+        field("latency.ms", .int(total.milliseconds))
+        field("model.asked", .text(asked))
+        field("model.sent", .text(sent))
+        if let outcome { field("outcome", .text(outcome)) }
+        field("request.id", .text(requestID))
+        field("retries", .int(Int64(retries)))
+        field("status", .int(Int64(status)))
+        field("stream", .bool(stream))
+        field("tokens.cache_read", .int(Int64(usage?.cacheReadInputTokens ?? 0)))
+        field("tokens.cache_write", .int(Int64(usage?.cacheCreationInputTokens ?? 0)))
+        field("tokens.in", .int(Int64(usage?.inputTokens ?? 0)))
+        field("tokens.out", .int(Int64(usage?.outputTokens ?? 0)))
+        field("upstream.status", .int(Int64(upstreamStatus)))
+    }
+
+    /// The fields in key order.
     var fields: [(key: String, value: LineLogHandler.Field)] {
         var fields: [(key: String, value: LineLogHandler.Field)] = []
         fields.reserveCapacity(16)
-        if let error {
-            fields.append(("error", .text(error.message)))
-            fields.append(("error.type", .text(error.type)))
-        }
-        fields.append(("latency.first_byte_ms", .int(firstByte.milliseconds)))
-        fields.append(("latency.ms", .int(total.milliseconds)))
-        fields.append(("model.asked", .text(asked)))
-        fields.append(("model.sent", .text(sent)))
-        if let outcome { fields.append(("outcome", .text(outcome))) }
-        fields.append(("request.id", .text(requestID)))
-        fields.append(("retries", .int(Int64(retries))))
-        fields.append(("status", .int(Int64(status))))
-        fields.append(("stream", .bool(stream)))
-        fields.append(("tokens.cache_read", .int(Int64(usage?.cacheReadInputTokens ?? 0))))
-        fields.append(("tokens.cache_write", .int(Int64(usage?.cacheCreationInputTokens ?? 0))))
-        fields.append(("tokens.in", .int(Int64(usage?.inputTokens ?? 0))))
-        fields.append(("tokens.out", .int(Int64(usage?.outputTokens ?? 0))))
-        fields.append(("upstream.status", .int(Int64(upstreamStatus))))
+        forEachField { fields.append(($0, $1)) }
         return fields
     }
 

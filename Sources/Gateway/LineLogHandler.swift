@@ -81,10 +81,21 @@ public struct LineLogHandler: LogHandler {
 
     /// Writes one line; `fields` must be sorted by key and hold this handler's own metadata
     /// (callers that bypass `Logger` check that it has none).
+    func emit(level: Logger.Level, message: String, source: String, fields: [(key: String, value: Field)]) {
+        emit(level: level, message: message, source: source) { field in
+            for (key, value) in fields { field(key, value) }
+        }
+    }
+
+    /// Writes one line whose fields `forEachField` passes, sorted by key, to the closure it is
+    /// given: no array of fields is built (the per-request line, see `RequestLine`).
     ///
     /// Text is appended as bytes in bulk, and numbers without a `String`: the per-request line
     /// costs no generic `append(contentsOf:)` of string views.
-    func emit(level: Logger.Level, message: String, source: String, fields: [(key: String, value: Field)]) {
+    func emit(
+        level: Logger.Level, message: String, source: String,
+        forEachField: ((_ key: String, _ value: Field) -> Void) -> Void
+    ) {
         var line: [UInt8] = []
         line.reserveCapacity(512)
         switch format {
@@ -95,7 +106,7 @@ public struct LineLogHandler: LogHandler {
             line.append(UInt8(ascii: " "))
             Self.append(label, to: &line)
             line.append(UInt8(ascii: ":"))
-            for (key, value) in fields {
+            forEachField { key, value in
                 line.append(UInt8(ascii: " "))
                 Self.append(key, to: &line)
                 line.append(UInt8(ascii: "="))
@@ -120,7 +131,7 @@ public struct LineLogHandler: LogHandler {
             JSONValue.string(label).write(into: &line)
             line += #","msg":"#.utf8
             JSONValue.string(message).write(into: &line)
-            for (key, value) in fields {
+            forEachField { key, value in
                 line.append(UInt8(ascii: ","))
                 JSONValue.string(key).write(into: &line)
                 line.append(UInt8(ascii: ":"))
