@@ -184,16 +184,13 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch state {
-        case .passing:
+        if case .passing = state {
             context.fireErrorCaught(error)
-        case .collecting, .answering:
-            // A broken connection (a reset, say) in the middle of a request: nothing sensible
-            // to answer. The responder hears of it in `channelInactive`.
-            context.close(promise: nil)
-        case .idle, .closed:
-            context.close(promise: nil)
+            return
         }
+        // A broken connection (a reset, say): nothing sensible to answer. A running responder
+        // hears of it in `channelInactive`.
+        context.close(promise: nil)
     }
 
     // MARK: Outbound

@@ -71,6 +71,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         var bytes = context.channel.allocator.buffer(capacity: 256 + head.uri.utf8.count + 64 * head.headers.count)
         guard HTTP1RequestEncoding.write(head, into: &bytes, validating: validatesHeaders) else {
             exchange.fail(.transport("a request header holds a character HTTP does not allow"))
+            context.close(promise: nil)  // taken from the pool: not left open outside it
             return
         }
         self.exchange = exchange
