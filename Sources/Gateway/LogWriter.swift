@@ -9,9 +9,10 @@ import Foundation
 /// written meanwhile go out together.
 ///
 /// Guarantees: lines are written whole and in order. `flush()` writes what waits, and runs at
-/// exit (`atexit`), so a command that logs and exits loses nothing. If standard error does not
-/// keep up, at most `limit` bytes wait; lines beyond are dropped and counted, and a line says
-/// how many once it catches up. A crash can lose the last millisecond of lines.
+/// exit (`atexit`; it gives up after two seconds if the writer thread is stuck in a write), so a
+/// command that logs and exits loses nothing. If standard error does not keep up, at most
+/// `limit` bytes wait; lines beyond are dropped and counted, and a line says how many once it
+/// catches up. A crash can lose the last millisecond of lines.
 public final class LogWriter: @unchecked Sendable {
     /// The process's standard error; its thread starts with the first line.
     public static let standardError = LogWriter(fileDescriptor: 2)
@@ -54,10 +55,18 @@ public final class LogWriter: @unchecked Sendable {
         writeBatch()
     }
 
+    /// `flush()` at exit: gives up after two seconds if a write is stuck (standard error full,
+    /// its reader gone), rather than keep the process from exiting.
+    private func flushAtExit() {
+        guard writing.lock(before: Date(timeIntervalSinceNow: 2)) else { return }
+        defer { writing.unlock() }
+        writeBatch()
+    }
+
     /// With `condition` held.
     private func start() {
         started = true
-        if self === LogWriter.standardError { atexit { LogWriter.standardError.flush() } }
+        if self === LogWriter.standardError { atexit { LogWriter.standardError.flushAtExit() } }
         let thread = Thread { [self] in run() }
         thread.name = "nexus-log-writer"
         thread.start()
