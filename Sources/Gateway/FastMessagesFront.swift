@@ -1,3 +1,4 @@
+import HTTP1Syntax
 import NIOCore
 import NIOHTTP1
 
@@ -297,7 +298,7 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
         bytes.writeStaticString("\r\n")
         var hasLength = false
         for (name, value) in head.headers {
-            if !hasLength, name.utf8.count == 14, name.lowercased() == "content-length" { hasLength = true }
+            if !hasLength, HTTP1Syntax.equalsIgnoringCase(name.utf8, "content-length") { hasLength = true }
             bytes.writeString(name)
             bytes.writeStaticString(": ")
             bytes.writeString(value)

@@ -60,14 +60,6 @@ struct HTTP1ResponseParser {
         keepAlive = true
     }
 
-    /// Whether an answer is expected or being read.
-    var isReading: Bool {
-        switch state {
-        case .done, .failed: false
-        default: true
-        }
-    }
-
     /// The next part of the answer in `buffer`, whose bytes it consumes; nil when it needs
     /// more bytes (what it did not consume is kept in `buffer` for the next call, with more
     /// bytes appended) or once the answer ended.
@@ -125,14 +117,13 @@ struct HTTP1ResponseParser {
                 try frame(head, framing)
                 return .head(head)
             case .fixed(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let count = min(remaining, buffer.readableBytes)
-                let slice = buffer.readSlice(length: count)!
-                state = count == remaining ? .ending : .fixed(remaining: remaining - count)
+                guard let slice = Self.readBody(upTo: remaining, from: &buffer) else { return nil }
+                let left = remaining - slice.readableBytes
+                state = left == 0 ? .ending : .fixed(remaining: left)
                 return .body(slice)
             case .untilClose:
-                guard buffer.readableBytes > 0 else { return nil }
-                return .body(buffer.readSlice(length: buffer.readableBytes)!)
+                guard let slice = Self.readBody(upTo: .max, from: &buffer) else { return nil }
+                return .body(slice)
             case .chunkSize:
                 guard let (lineLength, size) = try Self.chunkSize(in: buffer) else {
                     guard buffer.readableBytes <= Self.maxChunkLineBytes else {
@@ -143,10 +134,9 @@ struct HTTP1ResponseParser {
                 buffer.moveReaderIndex(forwardBy: lineLength)
                 state = size == 0 ? .trailers(scanned: 0) : .chunkData(remaining: size)
             case .chunkData(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let count = min(remaining, buffer.readableBytes)
-                let slice = buffer.readSlice(length: count)!
-                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
+                guard let slice = Self.readBody(upTo: remaining, from: &buffer) else { return nil }
+                let left = remaining - slice.readableBytes
+                state = left == 0 ? .chunkDataEnd : .chunkData(remaining: left)
                 return .body(slice)
             case .chunkDataEnd:
                 guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
@@ -273,7 +263,7 @@ struct HTTP1ResponseParser {
             let n = bytes.count
             var i = from
             while i < n {
-                guard let lf = memchrIndex(bytes, UInt8(ascii: "\n"), from: i) else { return nil }
+                guard let lf = bytes[i...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
                 if lf + 1 < n {
                     let next = bytes[lf + 1]
                     if next == UInt8(ascii: "\n") { return lf + 2 }
@@ -285,13 +275,10 @@ struct HTTP1ResponseParser {
         }
     }
 
-    private static func memchrIndex(_ bytes: UnsafeRawBufferPointer, _ byte: UInt8, from: Int) -> Int? {
-        var i = from
-        while i < bytes.count {
-            if bytes[i] == byte { return i }
-            i += 1
-        }
-        return nil
+    /// Up to `limit` bytes of body from the front of `buffer`, as a slice; nil when it is empty.
+    private static func readBody(upTo limit: Int, from buffer: inout ByteBuffer) -> ByteBuffer? {
+        guard buffer.readableBytes > 0 else { return nil }
+        return buffer.readSlice(length: min(limit, buffer.readableBytes))
     }
 
     /// The head's lines (status line first) up to and including the blank line.
