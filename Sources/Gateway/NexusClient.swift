@@ -52,15 +52,25 @@ public final class NexusClient: Sendable {
     public let http: HTTPClient
     public let endpoint: UpstreamEndpoint
     let key: Secret?
-    /// `Bearer <key>`, built once (a `Secret`, so that no description of the client shows it).
-    private let authorization: Secret?
+    /// The headers of a JSON answer's request and of an event stream's, built once: content
+    /// type, accept, and `Bearer <key>`. Left out of the client's mirror (`dump`), as the key.
+    private let jsonHeaders: HTTPHeaders
+    private let streamHeaders: HTTPHeaders
 
     public init(upstream: HTTP1ConnectionPool, http: HTTPClient, endpoint: UpstreamEndpoint, key: Secret?) {
         self.upstream = upstream
         self.http = http
         self.endpoint = endpoint
         self.key = key
-        self.authorization = key.map { Secret("Bearer \($0.value)") }
+        func headers(accept: String) -> HTTPHeaders {
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "accept", value: accept)
+            if let key { headers.add(name: "authorization", value: "Bearer \(key.value)") }
+            return headers
+        }
+        self.jsonHeaders = headers(accept: "application/json")
+        self.streamHeaders = headers(accept: "application/vnd.amazon.eventstream")
     }
 
     public enum Operation: String, Sendable {
@@ -99,16 +109,9 @@ public final class NexusClient: Sendable {
         guard let (target, basePath) = endpoint.parsed else {
             throw APIError(.api, "The AI Nexus endpoint \(endpoint.current) is not an http(s) URL.", status: 502)
         }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(6)
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(
-            name: "accept",
-            value: operation == .converseStream ? "application/vnd.amazon.eventstream" : "application/json")
-        if let authorization { headers.add(name: "authorization", value: authorization.value) }
         return HTTP1Request(
             target: target, path: "\(basePath)/model/\(Self.pathSegment(modelID))/\(operation.rawValue)",
-            headers: headers,
+            headers: operation == .converseStream ? streamHeaders : jsonHeaders,
             body: body)
     }
 
@@ -172,5 +175,12 @@ public final class NexusClient: Sendable {
             (headers.first(name: "retry-after") ?? headers.first(name: "x-amzn-retry-after"))
             .flatMap { Int($0) }
         return (bedrock, ResponseTranslator.error(bedrock, retryAfter: retryAfter))
+    }
+}
+
+extension NexusClient: CustomReflectable {
+    /// The endpoint and the key, redacted: never the headers that carry the key.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["endpoint": endpoint.current, "key": key as Any], displayStyle: .class)
     }
 }

@@ -52,7 +52,9 @@ public final class HTTP1Call {
     }
 
     private let pool: HTTP1ConnectionPool
-    private let request: HTTP1Request
+    private let target: HTTP1Target
+    /// The request's bytes, or why it cannot be sent (then `begin` fails the call).
+    private let wire: Result<HTTP1WireRequest, HTTP1ClientError>
     private let eventLoop: any EventLoop
     /// Nil once nothing more is delivered.
     private var delegate: (any HTTP1ResponseDelegate)?
@@ -73,7 +75,8 @@ public final class HTTP1Call {
         pool: HTTP1ConnectionPool, request: HTTP1Request, eventLoop: any EventLoop, delegate: any HTTP1ResponseDelegate
     ) {
         self.pool = pool
-        self.request = request
+        self.target = request.target
+        self.wire = Result { () throws(HTTP1ClientError) in try pool.wire(request) }
         self.eventLoop = eventLoop
         self.delegate = delegate
     }
@@ -123,6 +126,10 @@ public final class HTTP1Call {
             fail(with: .shutdown)  // the event loop is shutting down
             return
         }
+        if case .failure(let error) = wire {
+            fail(with: error)
+            return
+        }
         attempt()
     }
 
@@ -130,7 +137,7 @@ public final class HTTP1Call {
     private func attempt() {
         let idle: HTTP1ConnectionPool.IdleConnection?
         do {
-            idle = try pool.takeIdle(to: request.target, on: eventLoop, onlyThere: true)
+            idle = try pool.takeIdle(to: target, on: eventLoop, onlyThere: true)
         } catch {
             fail(with: error)
             return
@@ -142,7 +149,7 @@ public final class HTTP1Call {
         }
         reused = false
         phase = .connecting
-        pool.connect(to: request.target, on: eventLoop).assumeIsolated().whenComplete { result in
+        pool.connect(to: target, on: eventLoop).assumeIsolated().whenComplete { result in
             self.connected(result)
         }
     }
@@ -152,7 +159,7 @@ public final class HTTP1Call {
         case .success(let connection):
             guard phase == .connecting else {
                 // Cancelled or past the deadline meanwhile: the connection serves the next call.
-                if connection.channel.isActive { pool.release(connection.handler.value, target: request.target) }
+                if connection.channel.isActive { pool.release(connection.handler.value, target: target) }
                 return
             }
             send(on: connection.handler.value)
@@ -163,9 +170,10 @@ public final class HTTP1Call {
     }
 
     private func send(on handler: HTTP1ConnectionHandler) {
+        guard case .success(let wire) = wire else { return }  // checked in `begin`
         phase = .running
         self.handler = handler
-        handler.start(self, head: pool.requestHead(request), body: request.body)
+        handler.start(self, request: wire)
     }
 
     fileprivate func deadlinePassed() {

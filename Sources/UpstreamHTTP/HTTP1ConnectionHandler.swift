@@ -23,8 +23,9 @@ protocol HTTP1ExchangeSink: AnyObject {
 /// Why its own codec rather than NIO's `HTTPRequestEncoder`/`HTTPResponseDecoder`: those cost
 /// two more handlers every part passes, a boxed part per head, body and end, and a parser with
 /// callbacks: on the server side the same codec costs about 9 µs of CPU per request
-/// (`bench/results.md`, section 10). The request goes out as two buffers in one `writev`; body
-/// parts are slices of what was read.
+/// (`bench/results.md`, section 10). The request goes out in one write (head and body in one
+/// buffer, or two buffers in one `writev` for a large body); body parts are slices of what was
+/// read.
 final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -43,15 +44,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var parser = HTTP1ResponseParser()
     /// Bytes read but not consumed yet: an incomplete head, chunk-size line or line break.
     private var unread: ByteBuffer?
-    /// Whether header names and values are checked before they are written.
-    private let validatesHeaders: Bool
-
     init(
-        validatesHeaders: Bool = true,
         onReusable: @escaping (HTTP1ConnectionHandler) -> Void,
         onClosed: @escaping (HTTP1ConnectionHandler) -> Void
     ) {
-        self.validatesHeaders = validatesHeaders
         self.onReusable = onReusable
         self.onClosed = onClosed
     }
@@ -62,27 +58,21 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     /// Writes the request of `exchange`. On the event loop, on an idle connection.
-    func start(_ exchange: any HTTP1ExchangeSink, head: HTTPRequestHead, body: ByteBuffer) {
+    func start(_ exchange: any HTTP1ExchangeSink, request: HTTP1WireRequest) {
         guard let context, context.channel.isActive else {
             exchange.fail(.connectionClosed)
             return
         }
         precondition(self.exchange == nil, "one exchange at a time")
-        var bytes = context.channel.allocator.buffer(capacity: 256 + head.uri.utf8.count + 64 * head.headers.count)
-        guard HTTP1RequestEncoding.write(head, into: &bytes, validating: validatesHeaders) else {
-            exchange.fail(.transport("a request header holds a character HTTP does not allow"))
-            context.close(promise: nil)  // taken from the pool: not left open outside it
-            return
-        }
         self.exchange = exchange
         requestSent = false
-        parser.expectAnswer(toHEAD: head.method == .HEAD)
+        parser.expectAnswer(toHEAD: request.isHEAD)
         let sent = context.eventLoop.makePromise(of: Void.self)
-        if body.readableBytes > 0 {
-            context.write(wrapOutboundOut(bytes), promise: nil)
+        if let body = request.separateBody {
+            context.write(wrapOutboundOut(request.bytes), promise: nil)
             context.writeAndFlush(wrapOutboundOut(body), promise: sent)
         } else {
-            context.writeAndFlush(wrapOutboundOut(bytes), promise: sent)
+            context.writeAndFlush(wrapOutboundOut(request.bytes), promise: sent)
         }
         sent.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {

@@ -126,17 +126,17 @@ public final class HTTP1ConnectionPool: Sendable {
     /// the head and stays armed while the body is read.
     public func execute(_ request: HTTP1Request, deadline: NIODeadline) async throws(HTTP1ClientError) -> HTTP1Response
     {
+        let wire = try wire(request)
         var mayRetryStale = true
         while true {
             if Task.isCancelled { throw .cancelled }
             let (handler, channel, reused) = try await connection(to: request.target, deadline: deadline)
             let exchange = HTTP1Exchange(channel: channel)
             exchange.setDeadline(deadline)
-            let head = requestHead(request)
             if channel.eventLoop.inEventLoop {
-                handler.value.start(exchange, head: head, body: request.body)
+                handler.value.start(exchange, request: wire)
             } else {
-                channel.eventLoop.execute { handler.value.start(exchange, head: head, body: request.body) }
+                channel.eventLoop.execute { handler.value.start(exchange, request: wire) }
             }
             let body = HTTP1ResponseBody(exchange: exchange)
             do {
@@ -171,18 +171,13 @@ public final class HTTP1ConnectionPool: Sendable {
 
     // MARK: Connections
 
-    func requestHead(_ request: HTTP1Request) -> HTTPRequestHead {
-        let viaPlainProxy = configuration.proxy != nil && !request.target.tls
-        var head = HTTPRequestHead(
-            version: .http1_1, method: request.method,
-            uri: viaPlainProxy ? request.target.description + request.path : request.path,
-            headers: request.headers)
-        head.headers.replaceOrAdd(name: "host", value: request.target.hostHeader)
-        head.headers.replaceOrAdd(name: "content-length", value: String(request.body.readableBytes))
-        if viaPlainProxy, let authorization = configuration.proxy?.authorization {
-            head.headers.replaceOrAdd(name: "proxy-authorization", value: authorization)
-        }
-        return head
+    /// `request` as it goes on the wire, or the error that keeps it from being sent.
+    func wire(_ request: HTTP1Request) throws(HTTP1ClientError) -> HTTP1WireRequest {
+        guard
+            let wire = HTTP1RequestEncoding.wire(
+                request, proxy: configuration.proxy, validating: configuration.validatesHeaders)
+        else { throw .transport("a request header or its path holds a character HTTP does not allow") }
+        return wire
     }
 
     /// An idle connection to `target` (preferably on the caller's event loop), else a new one.
@@ -266,7 +261,6 @@ public final class HTTP1ConnectionPool: Sendable {
                 try NIOSSLClientHandler(context: sslContext, serverHostname: target.isIPAddress ? nil : target.host))
         }
         let handler = HTTP1ConnectionHandler(
-            validatesHeaders: configuration.validatesHeaders,
             onReusable: { [weak self] handler in self?.release(handler, target: target) },
             onClosed: { [weak self] handler in self?.closed(handler, target: target) })
         state.withLock { $0.open += 1 }

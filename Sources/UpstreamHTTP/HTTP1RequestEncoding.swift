@@ -2,32 +2,106 @@ import HTTP1Syntax
 import NIOCore
 import NIOHTTP1
 
-/// Writes an HTTP/1.1 request head as bytes: what `HTTP1ConnectionHandler` sends before the
-/// body. The head is written as given: the pool has set `host` and `content-length`.
+/// A request as it goes on the wire: written once per call and reused if the call is retried on
+/// another connection (writing a `ByteBuffer` does not consume it).
+struct HTTP1WireRequest {
+    /// The head, followed by the body when that is small.
+    var bytes: ByteBuffer
+    /// The body when it is not in `bytes`: written after them, without a copy.
+    var separateBody: ByteBuffer?
+    /// A `HEAD` request, whose answer has no body whatever its head says.
+    var isHEAD: Bool
+}
+
+/// Writes an HTTP/1.1 request as bytes, straight from the `HTTP1Request` (no `HTTPRequestHead`
+/// and no second copy of its headers).
 enum HTTP1RequestEncoding {
-    /// Appends `head` to `buffer`. With `validating`, a header name that is not a token or a
-    /// value holding a line break or another control character writes nothing and returns
-    /// false; so does a target (URI) holding a space or a control character, always.
-    static func write(_ head: HTTPRequestHead, into buffer: inout ByteBuffer, validating: Bool) -> Bool {
-        guard head.uri.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return false }
+    /// Bodies up to this size are copied after the head and written with it: the copy costs
+    /// less than a second buffer on the way down the pipeline.
+    static let copiedBodyLimit = 16 * 1024
+
+    /// `request` on the wire (see `head(of:proxy:validating:)`); nil when it cannot be sent.
+    static func wire(
+        _ request: HTTP1Request, proxy: HTTP1ConnectionPool.Proxy?, validating: Bool
+    ) -> HTTP1WireRequest? {
+        guard var bytes = head(of: request, proxy: proxy, validating: validating) else { return nil }
+        let isHEAD = request.method == .HEAD
+        guard request.body.readableBytes > copiedBodyLimit else {
+            bytes.writeImmutableBuffer(request.body)
+            return HTTP1WireRequest(bytes: bytes, separateBody: nil, isHEAD: isHEAD)
+        }
+        return HTTP1WireRequest(bytes: bytes, separateBody: request.body, isHEAD: isHEAD)
+    }
+
+    /// The head of `request` as the pool sends it:
+    /// - the request line: origin form, or absolute form through a plain-HTTP `proxy`;
+    /// - `host`, from the target;
+    /// - the caller's headers, in order, less any `host`, `content-length` (and, through a
+    ///   proxy that authenticates, `proxy-authorization`) they hold: the pool sets those;
+    /// - `content-length`, from the body;
+    /// - `proxy-authorization`, through a plain-HTTP proxy that wants it.
+    ///
+    /// Nil when the target (path) holds a space or a control character, or, with `validating`,
+    /// when a header name is not a token or a value holds a line break or another control
+    /// character: such a request is not sent.
+    static func head(
+        of request: HTTP1Request, proxy: HTTP1ConnectionPool.Proxy?, validating: Bool
+    ) -> ByteBuffer? {
+        guard request.path.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return nil }
         if validating {
-            for (name, value) in head.headers {
+            for (name, value) in request.headers {
                 guard !name.isEmpty, name.utf8.allSatisfy(HTTP1Syntax.isTokenByte),
                     value.utf8.allSatisfy(HTTP1Syntax.isFieldValueByte)
-                else { return false }
+                else { return nil }
             }
         }
-        buffer.writeString(head.method.rawValue)
+        let viaPlainProxy = proxy != nil && !request.target.tls
+        let proxyAuthorization = viaPlainProxy ? proxy?.authorization : nil
+        var buffer = ByteBuffer()
+        let body = request.body.readableBytes
+        buffer.reserveCapacity(
+            128 + request.path.utf8.count + 64 * request.headers.count + (body <= copiedBodyLimit ? body : 0))
+        buffer.writeString(request.method.rawValue)
         buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(head.uri)
-        buffer.writeStaticString(" HTTP/1.1\r\n")
-        for (name, value) in head.headers {
+        if viaPlainProxy { buffer.writeString(request.target.description) }
+        buffer.writeString(request.path)
+        buffer.writeStaticString(" HTTP/1.1\r\nhost: ")
+        writeHost(of: request.target, into: &buffer)
+        buffer.writeStaticString("\r\n")
+        for (name, value) in request.headers {
+            if isSetByPool(name, proxyAuthorization: proxyAuthorization != nil) { continue }
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
             buffer.writeStaticString("\r\n")
         }
-        buffer.writeStaticString("\r\n")
-        return true
+        buffer.writeStaticString("content-length: ")
+        buffer.writeString(String(request.body.readableBytes))
+        if let proxyAuthorization {
+            buffer.writeStaticString("\r\nproxy-authorization: ")
+            buffer.writeString(proxyAuthorization)
+        }
+        buffer.writeStaticString("\r\n\r\n")
+        return buffer
+    }
+
+    /// `host` or `host:port` (the port only when it is not the scheme's default), as
+    /// `HTTP1Target.hostHeader` says, without making the string.
+    private static func writeHost(of target: HTTP1Target, into buffer: inout ByteBuffer) {
+        let literalIPv6 = target.host.utf8.contains(UInt8(ascii: ":"))
+        if literalIPv6 { buffer.writeInteger(UInt8(ascii: "[")) }
+        buffer.writeString(target.host)
+        if literalIPv6 { buffer.writeInteger(UInt8(ascii: "]")) }
+        if target.port != (target.tls ? 443 : 80) {
+            buffer.writeInteger(UInt8(ascii: ":"))
+            buffer.writeString(String(target.port))
+        }
+    }
+
+    private static func isSetByPool(_ name: String, proxyAuthorization: Bool) -> Bool {
+        let bytes = name.utf8
+        return HTTP1Syntax.equalsIgnoringCase(bytes, "host")
+            || HTTP1Syntax.equalsIgnoringCase(bytes, "content-length")
+            || (proxyAuthorization && HTTP1Syntax.equalsIgnoringCase(bytes, "proxy-authorization"))
     }
 }

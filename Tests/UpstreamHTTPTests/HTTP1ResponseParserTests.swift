@@ -193,28 +193,67 @@ private func splits(_ text: String) -> [[[UInt8]]] {
 }
 
 @Suite struct HTTP1RequestEncodingTests {
-    @Test func aHeadIsWrittenAsGiven() {
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/model/m/converse")
-        head.headers.add(name: "host", value: "nexus.example.com")
-        head.headers.add(name: "content-length", value: "2")
-        var buffer = ByteBuffer()
-        #expect(HTTP1RequestEncoding.write(head, into: &buffer, validating: true))
-        #expect(
-            String(buffer: buffer)
-                == "POST /model/m/converse HTTP/1.1\r\nhost: nexus.example.com\r\ncontent-length: 2\r\n\r\n")
+    private static let nexus = HTTP1Target.parse(url: "https://nexus.example.com")!.target
+    private static let local = HTTP1Target.parse(url: "http://127.0.0.1:4200")!.target
+    private static let proxy = HTTP1ConnectionPool.Proxy(host: "proxy", port: 3128, authorization: "Basic cDpx")
+
+    private func wire(
+        _ target: HTTP1Target, method: HTTPMethod = .POST, path: String = "/model/m/converse",
+        headers: HTTPHeaders = [:], body: String = "{}", proxy: HTTP1ConnectionPool.Proxy? = nil,
+        validating: Bool = true
+    ) -> HTTP1WireRequest? {
+        HTTP1RequestEncoding.wire(
+            HTTP1Request(target: target, method: method, path: path, headers: headers, body: ByteBuffer(string: body)),
+            proxy: proxy, validating: validating)
     }
 
-    @Test func forbiddenCharactersWriteNothing() {
-        for (name, value) in [("authorization", "Bearer k\r\nx-injected: 1"), ("bad name", "v"), ("x", "a\u{0}")] {
-            var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
-            head.headers.add(name: name, value: value)
-            var buffer = ByteBuffer()
-            #expect(!HTTP1RequestEncoding.write(head, into: &buffer, validating: true))
-            #expect(buffer.readableBytes == 0)
+    @Test func theHeadHasHostTheCallersHeadersAndContentLengthThenASmallBody() throws {
+        let headers: HTTPHeaders = [
+            "content-type": "application/json", "Host": "ignored", "Content-Length": "99",
+            "authorization": "Bearer k",
+        ]
+        let request = try #require(wire(Self.nexus, headers: headers))
+        #expect(
+            String(buffer: request.bytes)
+                == "POST /model/m/converse HTTP/1.1\r\nhost: nexus.example.com\r\n"
+                + "content-type: application/json\r\nauthorization: Bearer k\r\ncontent-length: 2\r\n\r\n{}")
+        #expect(request.separateBody == nil && !request.isHEAD)
+        let local = try #require(wire(Self.local, method: .HEAD, path: "/", body: ""))
+        #expect(String(buffer: local.bytes) == "HEAD / HTTP/1.1\r\nhost: 127.0.0.1:4200\r\ncontent-length: 0\r\n\r\n")
+        #expect(local.isHEAD)
+        let v6 = try #require(wire(HTTP1Target.parse(url: "http://[::1]:80/")!.target, method: .GET, path: "/", body: ""))
+        #expect(String(buffer: v6.bytes).hasPrefix("GET / HTTP/1.1\r\nhost: [::1]\r\n"))
+    }
+
+    @Test func aLargeBodyIsWrittenSeparately() throws {
+        let body = String(repeating: "x", count: HTTP1RequestEncoding.copiedBodyLimit + 1)
+        let request = try #require(wire(Self.nexus, body: body))
+        #expect(String(buffer: request.bytes).hasSuffix("content-length: \(body.utf8.count)\r\n\r\n"))
+        #expect(request.separateBody.map { String(buffer: $0) } == body)
+    }
+
+    @Test func throughAPlainHTTPProxyTheTargetIsAbsoluteAndTheProxyAuthorizationIsSent() throws {
+        let headers: HTTPHeaders = ["proxy-authorization": "from the caller"]
+        let plain = try #require(wire(Self.local, headers: headers, proxy: Self.proxy))
+        #expect(
+            String(buffer: plain.bytes)
+                == "POST http://127.0.0.1:4200/model/m/converse HTTP/1.1\r\nhost: 127.0.0.1:4200\r\n"
+                + "content-length: 2\r\nproxy-authorization: Basic cDpx\r\n\r\n{}")
+        // Through a CONNECT tunnel (https), the proxy never sees the request: origin form.
+        let tunnelled = try #require(wire(Self.nexus, proxy: Self.proxy))
+        #expect(String(buffer: tunnelled.bytes).hasPrefix("POST /model/m/converse HTTP/1.1\r\n"))
+        #expect(!String(buffer: tunnelled.bytes).contains("proxy-authorization"))
+    }
+
+    @Test func forbiddenCharactersAreNotSent() {
+        for (name, value) in [("authorization", "Bearer k\r\nx-injected: 1"), ("bad name", "v"), ("x", "a\u{0}"), ("", "v")] {
+            var headers = HTTPHeaders()
+            headers.add(name: name, value: value)
+            #expect(wire(Self.nexus, headers: headers) == nil)
+            #expect(wire(Self.nexus, headers: headers, validating: false) != nil)
         }
-        var spaced = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/a b")
-        spaced.headers.add(name: "host", value: "h")
-        var buffer = ByteBuffer()
-        #expect(!HTTP1RequestEncoding.write(spaced, into: &buffer, validating: false))
+        for path in ["/a b", "/a\r\nx: 1", "/\u{7F}"] {
+            #expect(wire(Self.nexus, path: path, validating: false) == nil)
+        }
     }
 }
