@@ -68,7 +68,8 @@ final class ScriptedServer: Sendable {
                     // SO_LINGER 0: the close sends a reset, as a peer that timed the connection
                     // out mid-request may.
                     let channel = context.channel
-                    socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+                    socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil)
+                    }
                 } else {
                     context.close(promise: nil)
                 }

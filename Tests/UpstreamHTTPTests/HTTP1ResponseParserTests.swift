@@ -221,7 +221,8 @@ private func splits(_ text: String) -> [[[UInt8]]] {
         let local = try #require(wire(Self.local, method: .HEAD, path: "/", body: ""))
         #expect(String(buffer: local.bytes) == "HEAD / HTTP/1.1\r\nhost: 127.0.0.1:4200\r\ncontent-length: 0\r\n\r\n")
         #expect(local.isHEAD)
-        let v6 = try #require(wire(HTTP1Target.parse(url: "http://[::1]:80/")!.target, method: .GET, path: "/", body: ""))
+        let v6 = try #require(
+            wire(HTTP1Target.parse(url: "http://[::1]:80/")!.target, method: .GET, path: "/", body: ""))
         #expect(String(buffer: v6.bytes).hasPrefix("GET / HTTP/1.1\r\nhost: [::1]\r\n"))
     }
 
@@ -246,7 +247,9 @@ private func splits(_ text: String) -> [[[UInt8]]] {
     }
 
     @Test func forbiddenCharactersAreNotSent() {
-        for (name, value) in [("authorization", "Bearer k\r\nx-injected: 1"), ("bad name", "v"), ("x", "a\u{0}"), ("", "v")] {
+        for (name, value) in [
+            ("authorization", "Bearer k\r\nx-injected: 1"), ("bad name", "v"), ("x", "a\u{0}"), ("", "v"),
+        ] {
             var headers = HTTPHeaders()
             headers.add(name: name, value: value)
             #expect(wire(Self.nexus, headers: headers) == nil)
