@@ -32,7 +32,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         /// Waiting for the upstream answer's head.
         case awaitingHead
         /// Reading a whole answer: Converse's, or an error of either operation.
-        case collecting(status: HTTPResponseStatus, headers: HTTPHeaders, limit: Int)
+        case collecting(status: HTTPResponseStatus, headers: HTTP1Fields, limit: Int)
         /// ConverseStream: reading up to the first frame, so that an exception sent first is
         /// still a plain (retryable) JSON error rather than a 200 with an `error` event.
         case opening
@@ -285,7 +285,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     // MARK: Upstream events
 
-    func upstreamHead(_ head: HTTPResponseHead) {
+    func upstreamHead(_ head: HTTP1ResponseHead) {
         guard case .awaitingHead = phase else { return }
         upstreamStatus = Int(head.status.code)
         collected = ByteBuffer()

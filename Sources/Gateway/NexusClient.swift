@@ -165,7 +165,7 @@ public final class NexusClient: Sendable {
 
     /// Maps an error answer, given its head and (part of) its body.
     static func upstreamError(
-        status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?
+        status: HTTPResponseStatus, headers: HTTP1Fields, body: ByteBuffer?
     ) -> (BedrockError, APIError) {
         let json = body.flatMap { try? JSONValue.parse($0) }
         let bedrock = BedrockError(

@@ -7,7 +7,7 @@ import NIOHTTP1
 /// `HTTP1Call`: the caller's own state is never re-entered.
 public protocol HTTP1ResponseDelegate: AnyObject {
     /// The answer's head arrived (always before any body chunk).
-    func upstreamHead(_ head: HTTPResponseHead)
+    func upstreamHead(_ head: HTTP1ResponseHead)
     /// A body chunk arrived.
     func upstreamBody(_ chunk: ByteBuffer)
     /// The answer ended. The connection is already back in the pool (or closed).
@@ -207,7 +207,7 @@ public final class HTTP1Call {
 }
 
 extension HTTP1Call: HTTP1ExchangeSink {
-    func receive(head: HTTPResponseHead) {
+    func receive(head: HTTP1ResponseHead) {
         guard phase == .running else { return }
         answered = true
         delegate?.upstreamHead(head)

@@ -4,7 +4,7 @@ import NIOHTTP1
 /// What a connection handler feeds: the receiving side of one exchange, called on the event
 /// loop. Implemented by `HTTP1Exchange` (async readers) and `HTTP1Call` (event-loop callbacks).
 protocol HTTP1ExchangeSink: AnyObject {
-    func receive(head: HTTPResponseHead)
+    func receive(head: HTTP1ResponseHead)
     func receive(body: ByteBuffer)
     /// The answer ended; the connection is already back in the pool (or closing).
     func receiveEnd()

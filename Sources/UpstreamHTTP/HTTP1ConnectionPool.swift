@@ -27,7 +27,7 @@ public struct HTTP1Request: Sendable {
 /// An upstream answer whose head arrived; its body is read on demand.
 public struct HTTP1Response: Sendable {
     public var status: HTTPResponseStatus
-    public var headers: HTTPHeaders
+    public var headers: HTTP1Fields
     public var body: HTTP1ResponseBody
 }
 

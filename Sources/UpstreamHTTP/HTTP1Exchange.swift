@@ -10,8 +10,8 @@ import Synchronization
 /// faster than the reader consumes, and nothing piles up in memory.
 final class HTTP1Exchange: Sendable {
     private struct State {
-        var head: HTTPResponseHead?
-        var headWaiter: CheckedContinuation<HTTPResponseHead, any Error>?
+        var head: HTTP1ResponseHead?
+        var headWaiter: CheckedContinuation<HTTP1ResponseHead, any Error>?
         var chunks: [ByteBuffer] = []
         var firstChunk = 0
         var finished = false
@@ -45,8 +45,8 @@ final class HTTP1Exchange: Sendable {
 
     // MARK: From the handler (event loop)
 
-    func receive(head: HTTPResponseHead) {
-        let waiter = state.withLock { s -> CheckedContinuation<HTTPResponseHead, any Error>? in
+    func receive(head: HTTP1ResponseHead) {
+        let waiter = state.withLock { s -> CheckedContinuation<HTTP1ResponseHead, any Error>? in
             s.answered = true
             s.head = head
             defer { s.headWaiter = nil }
@@ -85,7 +85,7 @@ final class HTTP1Exchange: Sendable {
     @discardableResult
     func fail(_ error: HTTP1ClientError) -> Bool {
         typealias Woken = (
-            head: CheckedContinuation<HTTPResponseHead, any Error>?,
+            head: CheckedContinuation<HTTP1ResponseHead, any Error>?,
             body: CheckedContinuation<ByteBuffer?, any Error>?,
             timer: Scheduled<Void>?
         )
@@ -132,11 +132,11 @@ final class HTTP1Exchange: Sendable {
         previous?.cancel()
     }
 
-    func head() async throws -> HTTPResponseHead {
+    func head() async throws -> HTTP1ResponseHead {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
-                (continuation: CheckedContinuation<HTTPResponseHead, any Error>) in
-                let ready = state.withLock { s -> Result<HTTPResponseHead, HTTP1ClientError>? in
+                (continuation: CheckedContinuation<HTTP1ResponseHead, any Error>) in
+                let ready = state.withLock { s -> Result<HTTP1ResponseHead, HTTP1ClientError>? in
                     if let head = s.head { return .success(head) }
                     if let failure = s.failure { return .failure(failure) }
                     s.headWaiter = continuation

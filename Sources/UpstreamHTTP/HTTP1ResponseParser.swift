@@ -18,7 +18,7 @@ import NIOHTTP1
 /// connection is then closed). Lines may end in a bare LF, as RFC 9112 §2.2 allows.
 struct HTTP1ResponseParser {
     enum Part: Equatable {
-        case head(HTTPResponseHead)
+        case head(HTTP1ResponseHead)
         case body(ByteBuffer)
         case end
     }
@@ -104,9 +104,14 @@ struct HTTP1ResponseParser {
                     return nil
                 }
                 guard end <= Self.maxHeadBytes else { throw Self.malformed("head too large") }
-                let (head, framing) = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ClientError) in
+                let (version, status, fieldsStart, framing) = try buffer.withUnsafeReadableBytes {
+                    bytes throws(HTTP1ClientError) in
                     try Self.parseHead(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
                 }
+                // The fields are read on demand from the bytes just checked (no string made here).
+                let fields = buffer.getSlice(at: buffer.readerIndex + fieldsStart, length: end - fieldsStart)!
+                let head = HTTP1ResponseHead(
+                    version: version, status: status, headers: HTTP1Fields(checkedLines: fields))
                 buffer.moveReaderIndex(forwardBy: end)
                 let code = head.status.code
                 if code >= 100, code < 200 {
@@ -182,7 +187,7 @@ struct HTTP1ResponseParser {
         /// `Connection`: `close` (false) wins over `keep-alive` (true).
         var connection: Bool?
 
-        mutating func add(name: UnsafeRawBufferPointer, value: String) {
+        mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
             if HTTP1Syntax.equalsIgnoringCase(name, "transfer-encoding") {
                 HTTP1ResponseParser.forEachToken(value) {
                     chunked = HTTP1Syntax.equalsIgnoringCase($0, "chunked")
@@ -211,7 +216,7 @@ struct HTTP1ResponseParser {
     }
 
     /// The parts after a head: the end at once for an answer without a body.
-    private mutating func frame(_ head: HTTPResponseHead, _ framing: Framing) throws(HTTP1ClientError) {
+    private mutating func frame(_ head: HTTP1ResponseHead, _ framing: Framing) throws(HTTP1ClientError) {
         keepAlive = framing.connection ?? (head.version.minor >= 1)
         let code = head.status.code
         if headRequest || code == 204 || code == 304 {
@@ -240,8 +245,10 @@ struct HTTP1ResponseParser {
 
     /// Calls `body` with each comma-separated element of `value`, without its surrounding
     /// spaces and tabs (empty elements skipped).
-    private static func forEachToken(_ value: String, _ body: (Substring.UTF8View) -> Void) {
-        let utf8 = value.utf8
+    private static func forEachToken(
+        _ value: UnsafeRawBufferPointer, _ body: (Slice<UnsafeRawBufferPointer>) -> Void
+    ) {
+        let utf8 = value
         var start = utf8.startIndex
         while start < utf8.endIndex {
             let end = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
@@ -282,12 +289,13 @@ struct HTTP1ResponseParser {
     }
 
     /// The head's lines (status line first) up to and including the blank line.
-    static func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTP1ClientError) -> (HTTPResponseHead, Framing) {
+    static func parseHead(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(HTTP1ClientError) -> (HTTPVersion, HTTPResponseStatus, fieldsStart: Int, Framing) {
         var lines = Lines(bytes: bytes)
         guard let statusLine = try lines.next() else { throw malformed("empty status line") }
         let (version, status) = try parseStatusLine(statusLine)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(16)
+        let fieldsStart = lines.index
         var framing = Framing()
         while let line = try lines.next(), !line.isEmpty {
             guard line[0] != UInt8(ascii: " "), line[0] != UInt8(ascii: "\t") else {
@@ -308,11 +316,9 @@ struct HTTP1ResponseParser {
             guard value.allSatisfy(HTTP1Syntax.isFieldValueByte) else {
                 throw malformed("invalid character in a header value")
             }
-            let valueString = String(decoding: value, as: UTF8.self)
-            framing.add(name: name, value: valueString)
-            headers.add(name: String(decoding: name, as: UTF8.self), value: valueString)
+            framing.add(name: name, value: value)
         }
-        return (HTTPResponseHead(version: version, status: status, headers: headers), framing)
+        return (version, status, fieldsStart, framing)
     }
 
     /// `HTTP/1.x NNN reason`.

@@ -41,7 +41,7 @@ final class CallRecorder: HTTP1ResponseDelegate, @unchecked Sendable {
         events.append(event)
     }
 
-    func upstreamHead(_ head: HTTPResponseHead) {
+    func upstreamHead(_ head: HTTP1ResponseHead) {
         note("head \(head.status.code)")
         onHead?(self)
     }

@@ -260,3 +260,47 @@ private func splits(_ text: String) -> [[[UInt8]]] {
         }
     }
 }
+
+@Suite struct HTTP1FieldsTests {
+    /// The fields of `head` as the parser reads them.
+    private func fields(_ head: String) throws -> HTTP1Fields {
+        var parser = HTTP1ResponseParser()
+        parser.expectAnswer(toHEAD: true)
+        var buffer = ByteBuffer(string: head)
+        guard case .head(let parsed) = try #require(try parser.next(&buffer)) else {
+            Issue.record("no head")
+            return HTTP1Fields()
+        }
+        return parsed.headers
+    }
+
+    @Test func fieldsAreFoundByNameInAnyCaseWithoutTheirSpaces() throws {
+        let read = try fields(
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Type:\tapplication/json  \r\nX-Amzn-ErrorType: "
+                + "ThrottlingException:http://internal.amazon.com/\nretry-after: 2\r\nVia: a\r\nvia:b\r\nempty:\r\n\r\n"
+        )
+        #expect(read.first(name: "content-type") == "application/json")
+        #expect(read.first(name: "x-amzn-errortype") == "ThrottlingException:http://internal.amazon.com/")
+        #expect(read.first(name: "RETRY-AFTER") == "2")
+        #expect(read["via"] == ["a", "b"])
+        #expect(read.first(name: "empty") == "")
+        #expect(read.first(name: "content-typ") == nil && read.first(name: "missing") == nil && read["x"] == [])
+        #expect(read.map(\.name) == ["Content-Type", "X-Amzn-ErrorType", "retry-after", "Via", "via", "empty"])
+        #expect(read.httpHeaders["via"] == ["a", "b"])
+        // Names that differ only outside letters are different names.
+        #expect(try fields("HTTP/1.1 200 OK\r\na-b: 1\r\n\r\n").first(name: "a\rb") == nil)
+    }
+
+    @Test func anAnswerWithoutFieldsHasNone() throws {
+        let read = try fields("HTTP/1.1 204 No Content\r\n\r\n")
+        #expect(Array(read).isEmpty && read.first(name: "a") == nil && read == HTTP1Fields())
+    }
+
+    @Test func fieldsMadeFromPairsReadBackTheSame() {
+        let made = HTTP1Fields([("Content-Type", "text/plain"), ("x-a", "1"), ("X-A", "2")])
+        #expect(made.first(name: "content-type") == "text/plain" && made["x-a"] == ["1", "2"])
+        #expect(made == HTTP1Fields([("Content-Type", "text/plain"), ("x-a", "1"), ("X-A", "2")]))
+        #expect(made != HTTP1Fields([("Content-Type", "text/plain")]))
+        #expect(made.description == "Content-Type: text/plain\nx-a: 1\nX-A: 2")
+    }
+}
