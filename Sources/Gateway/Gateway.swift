@@ -153,12 +153,16 @@ public final class Gateway: Sendable {
         }
     }
 
-    func body(_ converse: ConverseRequest) -> ByteBuffer {
+    /// The Converse body of a request whose Anthropic body was `clientBytes` long: about as
+    /// long, which sizes the buffer (no walk of the tree to estimate it).
+    func body(_ converse: ConverseRequest, clientBytes: Int) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(4096)
-        converse.jsonValue.write(into: &buffer)
+        converse.jsonValue.write(into: &buffer, estimatedByteCount: Self.estimatedTranslation(of: clientBytes))
         return buffer
     }
+
+    /// Room for a translation of `bytes` bytes of JSON: a little more than as long.
+    static func estimatedTranslation(of bytes: Int) -> Int { bytes + bytes / 8 + 1024 }
 }
 
 /// A set of model ids shared by all requests.

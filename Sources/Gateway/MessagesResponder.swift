@@ -208,7 +208,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         for note in translation.result.notes where note.hasPrefix("dropped server tool") {
             logger.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
         }
-        payload = gateway.body(translation.result.converse)
+        payload = gateway.body(translation.result.converse, clientBytes: bodyBytes)
         attempt = 1
         attemptsBegan = .now
         sendAttempt()
@@ -358,7 +358,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         switch phase {
         case .collecting(let status, let headers, _):
             if status == .ok {
-                answer(collected, contentType: headers.first(name: "content-type"))
+                answer(collected, upstreamHeaders: headers)
             } else {
                 attemptFailed(NexusClient.upstreamError(status: status, headers: headers, body: collected).1)
             }
@@ -412,15 +412,19 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     // MARK: Non-streaming answer
 
-    private func answer(_ body: ByteBuffer, contentType: String?) {
+    /// Translates the whole Converse answer `upstreamBody` (whose head had `upstreamHeaders`) and
+    /// sends it.
+    private func answer(_ upstreamBody: ByteBuffer, upstreamHeaders: HTTP1Fields) {
         guard let translation else { return }
         let message: MessagesResponse
         do throws(APIError) {
             let converse: ConverseResponse
             do {
-                converse = try ConverseResponse(json: try JSONValue.parse(body))
+                converse = try ConverseResponse(json: try JSONValue.parse(upstreamBody))
             } catch {
-                if let contentType, !contentType.lowercased().contains("json") {
+                if let contentType = upstreamHeaders.first(name: "content-type"),
+                    !contentType.lowercased().contains("json")
+                {
                     throw Gateway.unreadableAnswer(contentType: contentType, expected: "application/json")
                 }
                 throw APIError(
@@ -439,7 +443,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             model: model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
             retries: retries)
         var body = ByteBuffer()
-        message.jsonValue.write(into: &body)
+        message.jsonValue.write(
+            into: &body, estimatedByteCount: Gateway.estimatedTranslation(of: upstreamBody.readableBytes))
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         headers.add(name: "content-type", value: "application/json")

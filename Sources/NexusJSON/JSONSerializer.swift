@@ -10,7 +10,15 @@ extension JSONValue {
     /// `JSONWriter.estimatedByteCount(of:)`: one allocation of about the right size, no
     /// intermediate copy (unless escapes outgrow the buffer's spare capacity).
     public func write(into buffer: inout ByteBuffer) {
-        JSONWriter.write(into: &buffer, estimatedByteCount: JSONWriter.estimatedByteCount(of: self)) { writer in
+        write(into: &buffer, estimatedByteCount: JSONWriter.estimatedByteCount(of: self))
+    }
+
+    /// Appends the compact JSON text of this value to `buffer`, with room for
+    /// `estimatedByteCount` bytes made first instead of a walk of the tree to estimate it: for
+    /// a caller that knows about how long the text is (a translation is about as long as what
+    /// it translates). A low estimate costs a copy, never a wrong text.
+    public func write(into buffer: inout ByteBuffer, estimatedByteCount: Int) {
+        JSONWriter.write(into: &buffer, estimatedByteCount: estimatedByteCount) { writer in
             writer.write(self)
         }
     }

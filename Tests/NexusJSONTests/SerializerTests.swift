@@ -169,7 +169,8 @@ struct SerializerTests {
         #expect(try JSONValue.parse(bytes).jsonBytes == bytes)
     }
 
-    @Test("writeEscapedString writes what a string value serializes to", arguments: sizedValues.compactMap(\.stringValue))
+    @Test(
+        "writeEscapedString writes what a string value serializes to", arguments: sizedValues.compactMap(\.stringValue))
     func escapedStringMatchesValue(_ text: String) {
         var buffer = ByteBufferAllocator().buffer(capacity: 1)
         buffer.writeString("[")
@@ -184,5 +185,14 @@ struct SerializerTests {
         var out = [UInt8](repeating: 0, count: 6)
         let written = out.withUnsafeMutableBytes { JSONBytes.writeEscape(for: byte, to: $0.baseAddress!) }
         #expect(written == JSONBytes.escapeLength(for: byte))
+    }
+
+    @Test("Any size estimate gives the same text after what the buffer held", arguments: [0, 1, 7, 64, 4096, 1 << 20])
+    func estimates(estimate: Int) {
+        let long = String(repeating: "é\"\u{1}x", count: 300)
+        let value: JSONValue = ["text": .string(long), "list": .array((0..<50).map { .int($0) }), "k": ["\n": nil]]
+        var buffer = ByteBuffer(string: "prefix:")
+        value.write(into: &buffer, estimatedByteCount: estimate)
+        #expect(String(buffer: buffer) == "prefix:" + value.jsonString)
     }
 }
