@@ -156,7 +156,7 @@ struct JSONParser: ~Copyable {
                 let separator = start[index]
                 switch container {
                 case .array:
-                    arrays[arrays.count &- 1].append(value)
+                    arrays[arrays.count &- 1].append(consume value)
                     if separator == UInt8(ascii: ",") {
                         index &+= 1
                         continue nextValue
@@ -168,7 +168,7 @@ struct JSONParser: ~Copyable {
                     containers.removeLast()
                     value = .array(arrays.removeLast())
                 case .object:
-                    objects[objects.count &- 1].add(value)
+                    objects[objects.count &- 1].add(consume value)
                     if separator == UInt8(ascii: ",") {
                         index &+= 1
                         skipWhitespace()
@@ -509,20 +509,22 @@ private struct ObjectBuilder {
 
     private var members: [JSONObject.Element] = []
     private var positions: [String: Int] = [:]
-    /// The key whose value is being parsed.
-    var pendingKey: String
+    /// The key whose value is being parsed; `add` moves it into the member it makes.
+    var pendingKey: String?
 
     init(pendingKey: String) {
         self.pendingKey = pendingKey
         members.reserveCapacity(4)  // typical API objects are small; skips two regrowths
     }
 
-    mutating func add(_ value: JSONValue) {
+    /// Adds `value` under `pendingKey` (moved, not copied; the last of duplicate keys wins).
+    mutating func add(_ value: consuming JSONValue) {
+        let key = pendingKey.take()!
         if members.count < Self.linearScanLimit {
-            if let existing = members.firstIndex(where: { $0.key == pendingKey }) {
+            if let existing = linearPosition(of: key) {
                 members[existing].value = value
             } else {
-                members.append((key: pendingKey, value: value))
+                members.append((key: key, value: value))
             }
             return
         }
@@ -530,13 +532,22 @@ private struct ObjectBuilder {
             positions.reserveCapacity(members.count &* 2)
             for (position, member) in members.enumerated() { positions[member.key] = position }
         }
-        if let existing = positions[pendingKey] {
+        if let existing = positions[key] {
             members[existing].value = value
         } else {
-            positions[pendingKey] = members.count
-            members.append((key: pendingKey, value: value))
+            positions[key] = members.count
+            members.append((key: key, value: value))
         }
     }
 
     func build() -> JSONObject { JSONObject(members) }
+
+    /// The position of the member named `key`. Compares keys in place: a `firstIndex(where:)`
+    /// closure gets each member as a copy, a retain and a release of its key and value.
+    private func linearPosition(of key: String) -> Int? {
+        members.withUnsafeBufferPointer { members in
+            for position in members.indices where members[position].key == key { return position }
+            return nil
+        }
+    }
 }
