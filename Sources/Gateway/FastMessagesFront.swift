@@ -226,7 +226,7 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
             }
             if chunked {
                 guard chunk.readableBytes > 0 else { break }  // an empty chunk would end the body
-                if chunk.readableBytes <= 16 * 1024 {
+                if chunk.readableBytes <= Self.copiedBodyLimit {
                     // Size line, data and line end in one buffer: one copy, one write.
                     var framed = context.channel.allocator.buffer(capacity: chunk.readableBytes + 20)
                     Self.writeChunkSize(chunk.readableBytes, into: &framed)
@@ -251,6 +251,27 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
         }
         if flush { context.flush() }
     }
+
+    /// Head and body go out as one buffer (one trip down the pipeline, one `write`) when the
+    /// body is small enough that copying it costs less.
+    func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer) {
+        guard let context else { return }
+        let copied = body.readableBytes <= Self.copiedBodyLimit
+        var bytes = context.channel.allocator.buffer(capacity: 256 + (copied ? body.readableBytes : 0))
+        chunked = Self.writeHead(head, into: &bytes)
+        assert(!chunked, "a whole answer has a content-length")
+        if copied {
+            bytes.writeImmutableBuffer(body)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(body)), promise: nil)
+        }
+    }
+
+    /// Bodies (whole answers, or chunks of a stream) up to this size are copied into the buffer
+    /// of what precedes them.
+    static let copiedBodyLimit = 16 * 1024
 
     func flush() { context?.flush() }
 

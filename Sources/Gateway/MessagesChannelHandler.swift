@@ -295,6 +295,13 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
     /// Sends what `send(_:flush: false)` left in the channel.
     func flush() { context?.flush() }
 

@@ -503,9 +503,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         head.headers.add(name: "content-length", value: String(body.readableBytes))
         head.headers.add(name: "date", value: PerSecondText.httpDate.now())
         addConnectionHeader(&head.headers)
-        handler.send(.head(head), flush: false)
-        handler.send(.body(.byteBuffer(body)), flush: false)
-        handler.send(.end(nil), flush: true)
+        handler.sendWhole(head, body: body)
     }
 
     // MARK: Streaming answer
@@ -722,6 +720,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 protocol MessagesSink: AnyObject {
     /// Writes one part of the answer (flushed at once when `flush`).
     func send(_ part: HTTPServerResponsePart, flush: Bool)
+    /// Writes a whole answer, flushed: `head` (which has its `content-length`), then `body`.
+    func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer)
     /// Sends what `send(_:flush: false)` left in the channel.
     func flush()
     /// The answer ended (or the client went away): the connection serves what comes next, or
