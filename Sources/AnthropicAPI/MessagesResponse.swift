@@ -22,20 +22,31 @@ public struct Usage: Sendable, Hashable {
         self.cacheCreation1h = cacheCreation1h
     }
 
-    /// The `usage` object of a message (and of `message_delta`).
-    public var jsonValue: JSONValue {
-        var o = JSONObject(minimumCapacity: 6)
-        o.append("input_tokens", .int(inputTokens))
-        o.append("cache_creation_input_tokens", .int(cacheCreationInputTokens))
-        o.append("cache_read_input_tokens", .int(cacheReadInputTokens))
-        var creation = JSONObject(minimumCapacity: 2)
-        creation.append("ephemeral_5m_input_tokens", .int(cacheCreation5m ?? (cacheCreation1h == nil ? cacheCreationInputTokens : 0)))
-        creation.append("ephemeral_1h_input_tokens", .int(cacheCreation1h ?? 0))
-        o.append("cache_creation", .object(creation))
-        o.append("output_tokens", .int(outputTokens))
-        o.append("service_tier", "standard")
-        return .object(o)
+    /// Writes the `usage` object of a message (and of `message_delta`).
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
+        json.key("input_tokens")
+        json.int(inputTokens)
+        json.key("cache_creation_input_tokens")
+        json.int(cacheCreationInputTokens)
+        json.key("cache_read_input_tokens")
+        json.int(cacheReadInputTokens)
+        json.key("cache_creation")
+        json.beginObject()
+        json.key("ephemeral_5m_input_tokens")
+        json.int(cacheCreation5m ?? (cacheCreation1h == nil ? cacheCreationInputTokens : 0))
+        json.key("ephemeral_1h_input_tokens")
+        json.int(cacheCreation1h ?? 0)
+        json.endObject()
+        json.key("output_tokens")
+        json.int(outputTokens)
+        json.key("service_tier")
+        json.string("standard")
+        json.endObject()
     }
+
+    /// The `usage` object, as `write(to:)` writes it.
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }
 
 /// A content block of an assistant answer.
@@ -45,18 +56,38 @@ public enum ResponseBlock: Sendable, Hashable {
     case thinking(thinking: String, signature: String)
     case redactedThinking(data: String)
 
-    public var jsonValue: JSONValue {
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
+        json.key("type")
         switch self {
         case .text(let text):
-            return ["type": "text", "text": .string(text)]
+            json.string("text")
+            json.key("text")
+            json.string(text)
         case .toolUse(let id, let name, let input):
-            return ["type": "tool_use", "id": .string(id), "name": .string(name), "input": input]
+            json.string("tool_use")
+            json.key("id")
+            json.string(id)
+            json.key("name")
+            json.string(name)
+            json.key("input")
+            json.value(input)
         case .thinking(let thinking, let signature):
-            return ["type": "thinking", "thinking": .string(thinking), "signature": .string(signature)]
+            json.string("thinking")
+            json.key("thinking")
+            json.string(thinking)
+            json.key("signature")
+            json.string(signature)
         case .redactedThinking(let data):
-            return ["type": "redacted_thinking", "data": .string(data)]
+            json.string("redacted_thinking")
+            json.key("data")
+            json.string(data)
         }
+        json.endObject()
     }
+
+    /// The block, as `write(to:)` writes it.
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }
 
 /// A complete (non-streaming) answer to `POST /v1/messages`.
@@ -81,16 +112,30 @@ public struct MessagesResponse: Sendable, Hashable {
         self.usage = usage
     }
 
-    public var jsonValue: JSONValue {
-        var o = JSONObject(minimumCapacity: 9)
-        o.append("id", .string(id))
-        o.append("type", "message")
-        o.append("role", "assistant")
-        o.append("model", .string(model))
-        o.append("content", .array(content.map(\.jsonValue)))
-        o.append("stop_reason", stopReason.map(JSONValue.string) ?? .null)
-        o.append("stop_sequence", stopSequence.map(JSONValue.string) ?? .null)
-        o.append("usage", usage.jsonValue)
-        return .object(o)
+    /// Writes the answer's JSON straight into the writer: the hot path builds no tree.
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
+        json.key("id")
+        json.string(id)
+        json.key("type")
+        json.string("message")
+        json.key("role")
+        json.string("assistant")
+        json.key("model")
+        json.string(model)
+        json.key("content")
+        json.beginArray()
+        for block in content { block.write(to: &json) }
+        json.endArray()
+        json.key("stop_reason")
+        json.string(orNull: stopReason)
+        json.key("stop_sequence")
+        json.string(orNull: stopSequence)
+        json.key("usage")
+        usage.write(to: &json)
+        json.endObject()
     }
+
+    /// The answer, as `write(to:)` writes it.
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }

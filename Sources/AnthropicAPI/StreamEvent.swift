@@ -69,49 +69,97 @@ public enum StreamEvent: Sendable, Hashable {
         }
     }
 
-    /// The event's `data:` JSON.
-    public var data: JSONValue {
+    /// The event's `data:` JSON, as `writeData(to:)` writes it.
+    public var data: JSONValue { JSONValue.written { writeData(to: &$0) } }
+
+    /// Writes the event's `data:` JSON (no tree built).
+    public func writeData(to json: inout JSONStreamWriter) {
+        if case .error(let error, let requestID) = self {
+            json.value(error.jsonValue(requestID: requestID))  // the error body of every answer
+            return
+        }
+        json.beginObject()
+        json.key("type")
         switch self {
         case .messageStart(let id, let model, let usage):
-            var message = JSONObject(minimumCapacity: 8)
-            message.append("id", .string(id))
-            message.append("type", "message")
-            message.append("role", "assistant")
-            message.append("model", .string(model))
-            message.append("content", .array([]))
-            message.append("stop_reason", .null)
-            message.append("stop_sequence", .null)
-            message.append("usage", usage.jsonValue)
-            return ["type": "message_start", "message": .object(message)]
+            json.string("message_start")
+            json.key("message")
+            json.beginObject()
+            json.key("id")
+            json.string(id)
+            json.key("type")
+            json.string("message")
+            json.key("role")
+            json.string("assistant")
+            json.key("model")
+            json.string(model)
+            json.key("content")
+            json.beginArray()
+            json.endArray()
+            json.key("stop_reason")
+            json.null()
+            json.key("stop_sequence")
+            json.null()
+            json.key("usage")
+            usage.write(to: &json)
+            json.endObject()
         case .contentBlockStart(let index, let block):
-            let start: JSONValue =
-                switch block {
-                case .text: ["type": "text", "text": ""]
-                case .toolUse(let id, let name, _):
-                    ["type": "tool_use", "id": .string(id), "name": .string(name), "input": .object([:])]
-                case .thinking: ["type": "thinking", "thinking": "", "signature": ""]
-                case .redactedThinking: block.jsonValue
-                }
-            return ["type": "content_block_start", "index": .int(index), "content_block": start]
+            json.string("content_block_start")
+            json.key("index")
+            json.int(index)
+            json.key("content_block")
+            switch block {
+            case .text: ResponseBlock.text("").write(to: &json)
+            case .toolUse(let id, let name, _): ResponseBlock.toolUse(id: id, name: name, input: [:]).write(to: &json)
+            case .thinking: ResponseBlock.thinking(thinking: "", signature: "").write(to: &json)
+            case .redactedThinking: block.write(to: &json)
+            }
         case .contentBlockDelta(let index, let delta):
-            return [
-                "type": "content_block_delta", "index": .int(index),
-                "delta": .object(JSONObject([(key: "type", value: .string(delta.typeName)), (key: delta.fieldName, value: .string(delta.value))])),
-            ]
+            json.string("content_block_delta")
+            json.key("index")
+            json.int(index)
+            json.key("delta")
+            json.beginObject()
+            json.key("type")
+            json.string(delta.typeName)
+            switch delta {
+            case .text(let text):
+                json.key("text")
+                json.string(text)
+            case .inputJSON(let partial):
+                json.key("partial_json")
+                json.string(partial)
+            case .thinking(let thinking):
+                json.key("thinking")
+                json.string(thinking)
+            case .signature(let signature):
+                json.key("signature")
+                json.string(signature)
+            }
+            json.endObject()
         case .contentBlockStop(let index):
-            return ["type": "content_block_stop", "index": .int(index)]
+            json.string("content_block_stop")
+            json.key("index")
+            json.int(index)
         case .messageDelta(let stopReason, let stopSequence, let usage):
-            var delta = JSONObject(minimumCapacity: 2)
-            delta.append("stop_reason", stopReason.map(JSONValue.string) ?? .null)
-            delta.append("stop_sequence", stopSequence.map(JSONValue.string) ?? .null)
-            return ["type": "message_delta", "delta": .object(delta), "usage": usage.jsonValue]
+            json.string("message_delta")
+            json.key("delta")
+            json.beginObject()
+            json.key("stop_reason")
+            json.string(orNull: stopReason)
+            json.key("stop_sequence")
+            json.string(orNull: stopSequence)
+            json.endObject()
+            json.key("usage")
+            usage.write(to: &json)
         case .messageStop:
-            return ["type": "message_stop"]
+            json.string("message_stop")
         case .ping:
-            return ["type": "ping"]
-        case .error(let error, let requestID):
-            return error.jsonValue(requestID: requestID)
+            json.string("ping")
+        case .error:
+            break  // written above
         }
+        json.endObject()
     }
 
     /// Appends the SSE frame to `buffer`. Deltas, the bulk of every stream, are written without
@@ -128,7 +176,7 @@ public enum StreamEvent: Sendable, Hashable {
         buffer.writeStaticString("event: ")
         buffer.writeString(name)
         buffer.writeStaticString("\ndata: ")
-        data.write(into: &buffer)
+        buffer.writeJSON(estimatedByteCount: 512) { writeData(to: &$0) }
         buffer.writeStaticString("\n\n")
     }
 }

@@ -443,8 +443,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             model: model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
             retries: retries)
         var body = ByteBuffer()
-        message.jsonValue.write(
-            into: &body, estimatedByteCount: Gateway.estimatedTranslation(of: upstreamBody.readableBytes))
+        body.writeJSON(estimatedByteCount: Gateway.estimatedTranslation(of: upstreamBody.readableBytes)) {
+            message.write(to: &$0)
+        }
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         headers.add(name: "content-type", value: "application/json")

@@ -205,24 +205,11 @@ struct JSONWriter: ~Copyable {
         return index
     }
 
-    /// Runs `body` with a writer on all of `buffer`'s writable bytes, at least
-    /// `estimatedByteCount` of them, and appends what it wrote. NIO rounds a buffer's capacity up
-    /// to a power of two, which usually leaves room for the escapes; text that outgrows it is
-    /// written to the writer's own memory and copied in.
+    /// Runs `body` with a writer on `buffer`'s writable bytes (see `ByteBuffer.writeJSON`).
     static func write(
         into buffer: inout ByteBuffer, estimatedByteCount: Int, _ body: (inout JSONWriter) -> Void
     ) {
-        var spilled: [UInt8] = []
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: estimatedByteCount) { window in
-            var writer = JSONWriter(window: window)
-            body(&writer)
-            guard writer.output.isInWindow else {
-                spilled = Array(writer.output.bytes)
-                return 0
-            }
-            return writer.output.count
-        }
-        if !spilled.isEmpty { buffer.writeBytes(spilled) }
+        buffer.writeJSON(estimatedByteCount: estimatedByteCount) { stream in body(&stream.base) }
     }
 
     /// The length of `value`'s compact text if no string needs escapes: a lower bound that takes
