@@ -48,69 +48,162 @@ public enum ConverseBlock: Sendable, Hashable {
         return false
     }
 
-    public var jsonValue: JSONValue {
+    /// Writes the block as Converse's `ContentBlock` union: one member named for its kind.
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
         switch self {
         case .text(let text):
-            return ["text": .string(text)]
+            json.key("text")
+            json.string(text)
         case .image(let format, let bytes):
-            return ["image": Self.imageJSON(format: format, bytes: bytes)]
-        case .document(let d):
-            return ["document": d.jsonValue]
+            json.key("image")
+            Self.writeImage(format: format, bytes: bytes, to: &json)
+        case .document(let document):
+            json.key("document")
+            document.write(to: &json)
         case .toolUse(let id, let name, let input):
-            return ["toolUse": ["toolUseId": .string(id), "name": .string(name), "input": input]]
+            json.key("toolUse")
+            json.beginObject()
+            json.key("toolUseId")
+            json.string(id)
+            json.key("name")
+            json.string(name)
+            json.key("input")
+            json.value(input)
+            json.endObject()
         case .toolResult(let id, let content, let isError):
-            var o = JSONObject(minimumCapacity: 3)
-            o.append("toolUseId", .string(id))
-            o.append("content", .array(content.map(\.jsonValue)))
-            if isError { o.append("status", "error") }
-            return ["toolResult": .object(o)]
+            json.key("toolResult")
+            json.beginObject()
+            json.key("toolUseId")
+            json.string(id)
+            json.key("content")
+            json.beginArray()
+            for item in content { item.write(to: &json) }
+            json.endArray()
+            if isError {
+                json.key("status")
+                json.string("error")
+            }
+            json.endObject()
         case .reasoningText(let text, let signature):
-            var o = JSONObject(minimumCapacity: 2)
-            o.append("text", .string(text))
-            if let signature, !signature.isEmpty { o.append("signature", .string(signature)) }
-            return ["reasoningContent": ["reasoningText": .object(o)]]
+            json.key("reasoningContent")
+            json.beginObject()
+            json.key("reasoningText")
+            json.beginObject()
+            json.key("text")
+            json.string(text)
+            if let signature, !signature.isEmpty {
+                json.key("signature")
+                json.string(signature)
+            }
+            json.endObject()
+            json.endObject()
         case .redactedContent(let data):
-            return ["reasoningContent": ["redactedContent": .string(data)]]
+            json.key("reasoningContent")
+            json.beginObject()
+            json.key("redactedContent")
+            json.string(data)
+            json.endObject()
         case .cachePoint(let ttl):
-            return ["cachePoint": Self.cachePointJSON(ttl: ttl)]
+            json.key("cachePoint")
+            Self.writeCachePoint(ttl: ttl, to: &json)
         }
+        json.endObject()
     }
 
-    static func imageJSON(format: String, bytes: String) -> JSONValue {
-        ["format": .string(format), "source": ["bytes": .string(bytes)]]
+    /// The block, as `write(to:)` writes it.
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
+
+    static func writeImage(format: String, bytes: String, to json: inout JSONStreamWriter) {
+        json.beginObject()
+        json.key("format")
+        json.string(format)
+        json.key("source")
+        json.beginObject()
+        json.key("bytes")
+        json.string(bytes)
+        json.endObject()
+        json.endObject()
     }
 
-    public static func cachePointJSON(ttl: String?) -> JSONValue {
-        if let ttl { return ["type": "default", "ttl": .string(ttl)] }
-        return ["type": "default"]
+    static func writeCachePoint(ttl: String?, to json: inout JSONStreamWriter) {
+        json.beginObject()
+        json.key("type")
+        json.string("default")
+        if let ttl {
+            json.key("ttl")
+            json.string(ttl)
+        }
+        json.endObject()
     }
 }
 
 extension ConverseBlock.Document {
-    public var jsonValue: JSONValue {
-        var o = JSONObject(minimumCapacity: 5)
-        o.append("format", .string(format))
-        o.append("name", .string(name))
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
+        json.key("format")
+        json.string(format)
+        json.key("name")
+        json.string(name)
+        json.key("source")
+        json.beginObject()
         switch source {
-        case .bytes(let b): o.append("source", ["bytes": .string(b)])
-        case .text(let t): o.append("source", ["text": .string(t)])
-        case .content(let texts): o.append("source", ["content": .array(texts.map { ["text": .string($0)] })])
+        case .bytes(let bytes):
+            json.key("bytes")
+            json.string(bytes)
+        case .text(let text):
+            json.key("text")
+            json.string(text)
+        case .content(let texts):
+            json.key("content")
+            json.beginArray()
+            for text in texts {
+                json.beginObject()
+                json.key("text")
+                json.string(text)
+                json.endObject()
+            }
+            json.endArray()
         }
-        if let context { o.append("context", .string(context)) }
-        if citations { o.append("citations", ["enabled": true]) }
-        return .object(o)
+        json.endObject()
+        if let context {
+            json.key("context")
+            json.string(context)
+        }
+        if citations {
+            json.key("citations")
+            json.beginObject()
+            json.key("enabled")
+            json.bool(true)
+            json.endObject()
+        }
+        json.endObject()
     }
+
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }
 
 extension ConverseBlock.ToolResultContent {
-    public var jsonValue: JSONValue {
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
         switch self {
-        case .text(let t): ["text": .string(t)]
-        case .json(let j): ["json": j]
-        case .image(let format, let bytes): ["image": ConverseBlock.imageJSON(format: format, bytes: bytes)]
-        case .document(let d): ["document": d.jsonValue]
+        case .text(let text):
+            json.key("text")
+            json.string(text)
+        case .json(let value):
+            json.key("json")
+            json.value(value)
+        case .image(let format, let bytes):
+            json.key("image")
+            ConverseBlock.writeImage(format: format, bytes: bytes, to: &json)
+        case .document(let document):
+            json.key("document")
+            document.write(to: &json)
         }
+        json.endObject()
     }
+
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }
 
 /// A Converse message.
@@ -124,9 +217,18 @@ public struct ConverseMessage: Sendable, Hashable {
         self.content = content
     }
 
-    public var jsonValue: JSONValue {
-        ["role": .string(role), "content": .array(content.map(\.jsonValue))]
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
+        json.key("role")
+        json.string(role)
+        json.key("content")
+        json.beginArray()
+        for block in content { block.write(to: &json) }
+        json.endArray()
+        json.endObject()
     }
+
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }
 
 /// An entry of `system`.
@@ -134,12 +236,20 @@ public enum ConverseSystemBlock: Sendable, Hashable {
     case text(String)
     case cachePoint(ttl: String?)
 
-    public var jsonValue: JSONValue {
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
         switch self {
-        case .text(let t): ["text": .string(t)]
-        case .cachePoint(let ttl): ["cachePoint": ConverseBlock.cachePointJSON(ttl: ttl)]
+        case .text(let text):
+            json.key("text")
+            json.string(text)
+        case .cachePoint(let ttl):
+            json.key("cachePoint")
+            ConverseBlock.writeCachePoint(ttl: ttl, to: &json)
         }
+        json.endObject()
     }
+
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }
 
 /// An entry of `toolConfig.tools`.
@@ -147,19 +257,36 @@ public enum ConverseTool: Sendable, Hashable {
     case spec(name: String, description: String?, inputSchema: JSONValue, strict: Bool?)
     case cachePoint(ttl: String?)
 
-    public var jsonValue: JSONValue {
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
         switch self {
         case .spec(let name, let description, let schema, let strict):
-            var o = JSONObject(minimumCapacity: 4)
-            o.append("name", .string(name))
-            if let description, !description.isEmpty { o.append("description", .string(description)) }
-            o.append("inputSchema", ["json": schema])
-            if let strict { o.append("strict", .bool(strict)) }
-            return ["toolSpec": .object(o)]
+            json.key("toolSpec")
+            json.beginObject()
+            json.key("name")
+            json.string(name)
+            if let description, !description.isEmpty {
+                json.key("description")
+                json.string(description)
+            }
+            json.key("inputSchema")
+            json.beginObject()
+            json.key("json")
+            json.value(schema)
+            json.endObject()
+            if let strict {
+                json.key("strict")
+                json.bool(strict)
+            }
+            json.endObject()
         case .cachePoint(let ttl):
-            return ["cachePoint": ConverseBlock.cachePointJSON(ttl: ttl)]
+            json.key("cachePoint")
+            ConverseBlock.writeCachePoint(ttl: ttl, to: &json)
         }
+        json.endObject()
     }
+
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }
 
 /// `toolConfig.toolChoice`.
@@ -167,13 +294,28 @@ public enum ConverseToolChoice: Sendable, Hashable {
     case auto, any
     case tool(String)
 
-    public var jsonValue: JSONValue {
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
         switch self {
-        case .auto: ["auto": .object([:])]
-        case .any: ["any": .object([:])]
-        case .tool(let name): ["tool": ["name": .string(name)]]
+        case .auto:
+            json.key("auto")
+            json.beginObject()
+            json.endObject()
+        case .any:
+            json.key("any")
+            json.beginObject()
+            json.endObject()
+        case .tool(let name):
+            json.key("tool")
+            json.beginObject()
+            json.key("name")
+            json.string(name)
+            json.endObject()
         }
+        json.endObject()
     }
+
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
 }
 
 /// The body of `POST /model/{modelId}/converse` and `/converse-stream` (the model id travels in
@@ -209,46 +351,96 @@ public struct ConverseRequest: Sendable, Hashable {
         self.additionalModelResponseFieldPaths = additionalModelResponseFieldPaths
     }
 
-    /// The `toolConfig` object, or nil when there are no tools.
-    public var toolConfigJSON: JSONValue? {
-        guard !tools.isEmpty else { return nil }
-        var tc = JSONObject(minimumCapacity: 2)
-        tc.append("tools", .array(tools.map(\.jsonValue)))
-        if let toolChoice { tc.append("toolChoice", toolChoice.jsonValue) }
-        return .object(tc)
+    /// Writes the `toolConfig` member, unless there are no tools.
+    private func writeToolConfig(to json: inout JSONStreamWriter) {
+        guard !tools.isEmpty else { return }
+        json.key("toolConfig")
+        json.beginObject()
+        json.key("tools")
+        json.beginArray()
+        for tool in tools { tool.write(to: &json) }
+        json.endArray()
+        if let toolChoice {
+            json.key("toolChoice")
+            toolChoice.write(to: &json)
+        }
+        json.endObject()
     }
 
-    /// The Converse JSON body.
-    public var jsonValue: JSONValue {
-        var o = JSONObject(minimumCapacity: 7)
-        o.append("messages", .array(messages.map(\.jsonValue)))
-        if !system.isEmpty { o.append("system", .array(system.map(\.jsonValue))) }
-        var inference = JSONObject(minimumCapacity: 4)
-        if let maxTokens { inference.append("maxTokens", .int(maxTokens)) }
-        if let temperature { inference.append("temperature", .double(temperature)) }
-        if let topP { inference.append("topP", .double(topP)) }
-        if !stopSequences.isEmpty { inference.append("stopSequences", .array(stopSequences.map(JSONValue.string))) }
-        if !inference.isEmpty { o.append("inferenceConfig", .object(inference)) }
-        if let toolConfig = toolConfigJSON { o.append("toolConfig", toolConfig) }
-        if !additionalModelRequestFields.isEmpty {
-            o.append("additionalModelRequestFields", .object(additionalModelRequestFields))
+    /// The members the Converse and CountTokens bodies share, conversation first.
+    private func writeConversation(to json: inout JSONStreamWriter, inference: Bool) {
+        json.key("messages")
+        json.beginArray()
+        for message in messages { message.write(to: &json) }
+        json.endArray()
+        if !system.isEmpty {
+            json.key("system")
+            json.beginArray()
+            for block in system { block.write(to: &json) }
+            json.endArray()
         }
+        if inference { writeInferenceConfig(to: &json) }
+        writeToolConfig(to: &json)
+        if !additionalModelRequestFields.isEmpty {
+            json.key("additionalModelRequestFields")
+            json.value(.object(additionalModelRequestFields))
+        }
+    }
+
+    private func writeInferenceConfig(to json: inout JSONStreamWriter) {
+        guard maxTokens != nil || temperature != nil || topP != nil || !stopSequences.isEmpty else { return }
+        json.key("inferenceConfig")
+        json.beginObject()
+        if let maxTokens {
+            json.key("maxTokens")
+            json.int(maxTokens)
+        }
+        if let temperature {
+            json.key("temperature")
+            json.value(.double(temperature))
+        }
+        if let topP {
+            json.key("topP")
+            json.value(.double(topP))
+        }
+        if !stopSequences.isEmpty {
+            json.key("stopSequences")
+            json.beginArray()
+            for sequence in stopSequences { json.string(sequence) }
+            json.endArray()
+        }
+        json.endObject()
+    }
+
+    /// Writes the Converse JSON body straight into the writer: the hot path builds no tree.
+    public func write(to json: inout JSONStreamWriter) {
+        json.beginObject()
+        writeConversation(to: &json, inference: true)
         if !additionalModelResponseFieldPaths.isEmpty {
-            o.append(
-                "additionalModelResponseFieldPaths", .array(additionalModelResponseFieldPaths.map(JSONValue.string)))
+            json.key("additionalModelResponseFieldPaths")
+            json.beginArray()
+            for path in additionalModelResponseFieldPaths { json.string(path) }
+            json.endArray()
         }
-        return .object(o)
+        json.endObject()
     }
 
-    /// The body of `POST /model/{modelId}/count-tokens` for the same conversation.
-    public var countTokensJSON: JSONValue {
-        var c = JSONObject(minimumCapacity: 4)
-        c.append("messages", .array(messages.map(\.jsonValue)))
-        if !system.isEmpty { c.append("system", .array(system.map(\.jsonValue))) }
-        if let toolConfig = toolConfigJSON { c.append("toolConfig", toolConfig) }
-        if !additionalModelRequestFields.isEmpty {
-            c.append("additionalModelRequestFields", .object(additionalModelRequestFields))
-        }
-        return ["input": ["converse": .object(c)]]
+    /// The Converse JSON body, as `write(to:)` writes it.
+    public var jsonValue: JSONValue { JSONValue.written { write(to: &$0) } }
+
+    /// Writes the body of `POST /model/{modelId}/count-tokens` for the same conversation.
+    public func writeCountTokens(to json: inout JSONStreamWriter) {
+        json.beginObject()
+        json.key("input")
+        json.beginObject()
+        json.key("converse")
+        json.beginObject()
+        writeConversation(to: &json, inference: false)
+        json.endObject()
+        json.endObject()
+        json.endObject()
     }
+
+    /// The CountTokens body, as `writeCountTokens(to:)` writes it.
+    public var countTokensJSON: JSONValue { JSONValue.written { writeCountTokens(to: &$0) } }
 }

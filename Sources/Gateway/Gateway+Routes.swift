@@ -36,7 +36,7 @@ extension Gateway {
             var headers = HTTPFields()
             if !noCountTokens.contains(profile.nexusID) {
                 var buffer = ByteBuffer()
-                translated.converse.countTokensJSON.write(into: &buffer)
+                buffer.writeJSON(estimatedByteCount: 4096) { translated.converse.writeCountTokens(to: &$0) }
                 let response = try await client.send(
                     .countTokens, modelID: profile.nexusID, body: buffer, deadline: deadline(.seconds(30)))
                 let body: ByteBuffer?

@@ -154,10 +154,10 @@ public final class Gateway: Sendable {
     }
 
     /// The Converse body of a request whose Anthropic body was `clientBytes` long: about as
-    /// long, which sizes the buffer (no walk of the tree to estimate it).
+    /// long, which sizes the buffer. Written without a value tree.
     func body(_ converse: ConverseRequest, clientBytes: Int) -> ByteBuffer {
         var buffer = ByteBuffer()
-        converse.jsonValue.write(into: &buffer, estimatedByteCount: Self.estimatedTranslation(of: clientBytes))
+        buffer.writeJSON(estimatedByteCount: Self.estimatedTranslation(of: clientBytes)) { converse.write(to: &$0) }
         return buffer
     }
 

@@ -20,25 +20,23 @@ public enum Pipelines {
         let request = try MessagesRequest(json: json)
         let profile = try catalog.resolve(request.model)
         let translated = try requestTranslator.translate(request, profile: profile, betas: betas)
-        var out = ByteBuffer()
-        out.reserveCapacity(4096)
-        translated.converse.jsonValue.write(into: &out)
-        return out
+        return serialize(translated.converse, clientBytes: body.readableBytes)
     }
 
-    /// A client request's Converse JSON (steps 1–4 of `translateRequest`), the input of `serialize`.
-    public static func converseJSON(_ input: Inputs.ClientRequest) throws -> JSONValue {
+    /// A client request's `ConverseRequest` (steps 1–3 of `translateRequest`), the input of
+    /// `serialize`.
+    public static func converseRequest(_ input: Inputs.ClientRequest) throws -> ConverseRequest {
         let request = try MessagesRequest(json: input.json)
         let profile = try catalog.resolve(request.model)
-        return try requestTranslator.translate(request, profile: profile, betas: input.betas).converse.jsonValue
+        return try requestTranslator.translate(request, profile: profile, betas: input.betas).converse
     }
 
-    /// The last step of `translateRequest`: Converse JSON → body bytes.
+    /// The last step of `translateRequest`: `ConverseRequest` → body bytes, written without a
+    /// value tree into a buffer sized from the client's body, as `Gateway.body` does.
     @inline(never)
-    public static func serialize(_ json: JSONValue) -> ByteBuffer {
+    public static func serialize(_ converse: ConverseRequest, clientBytes: Int) -> ByteBuffer {
         var out = ByteBuffer()
-        out.reserveCapacity(4096)
-        json.write(into: &out)
+        out.writeJSON(estimatedByteCount: clientBytes + clientBytes / 8 + 1024) { converse.write(to: &$0) }
         return out
     }
 
@@ -101,7 +99,7 @@ public enum Pipelines {
         let converse = try ConverseResponse(json: try JSONValue.parse(body))
         let message = try ResponseTranslator.message(converse, id: "msg_01BenchBenchBenchBenchBe", model: "claude-sonnet-4-6")
         var out = ByteBuffer()
-        message.jsonValue.write(into: &out)
+        out.writeJSON(estimatedByteCount: body.readableBytes + body.readableBytes / 8 + 1024) { message.write(to: &$0) }
         return out
     }
 }

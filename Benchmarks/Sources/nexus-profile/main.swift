@@ -20,8 +20,12 @@ let cases: [String: () throws -> Int] = [
     },
     "request-50KB": { try Pipelines.translateRequest(Inputs.request50KB.body, betas: Inputs.request50KB.betas).readableBytes },
     "request-1MB": { try Pipelines.translateRequest(Inputs.request1MB.body, betas: Inputs.request1MB.betas).readableBytes },
-    "serialize-50KB": { Pipelines.serialize(ConverseInputs.request50KB).readableBytes },
-    "serialize-1MB": { Pipelines.serialize(ConverseInputs.request1MB).readableBytes },
+    "serialize-50KB": {
+        Pipelines.serialize(ConverseInputs.request50KB, clientBytes: Inputs.request50KB.body.readableBytes).readableBytes
+    },
+    "serialize-1MB": {
+        Pipelines.serialize(ConverseInputs.request1MB, clientBytes: Inputs.request1MB.body.readableBytes).readableBytes
+    },
     "stream-64": { try Pipelines.translateStream(Inputs.stream64) },
     "decode-1MB": { try Pipelines.decodeFrames(Inputs.stream1MB) },
     "events-1MB": { try Pipelines.decodeEvents(Inputs.stream1MB) },
@@ -30,8 +34,8 @@ let cases: [String: () throws -> Int] = [
 
 /// The Converse JSON of the request inputs, built on first use.
 enum ConverseInputs {
-    static let request50KB = try! Pipelines.converseJSON(Inputs.request50KB)
-    static let request1MB = try! Pipelines.converseJSON(Inputs.request1MB)
+    static let request50KB = try! Pipelines.converseRequest(Inputs.request50KB)
+    static let request1MB = try! Pipelines.converseRequest(Inputs.request1MB)
 }
 
 let arguments = CommandLine.arguments.dropFirst()
