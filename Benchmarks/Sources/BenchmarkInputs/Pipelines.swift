@@ -36,7 +36,7 @@ public enum Pipelines {
     @inline(never)
     public static func serialize(_ converse: ConverseRequest, clientBytes: Int) -> ByteBuffer {
         var out = ByteBuffer()
-        out.writeJSON(estimatedByteCount: clientBytes + clientBytes / 8 + 1024) { converse.write(to: &$0) }
+        out.writeJSON(estimatedByteCount: clientBytes + clientBytes / 32 + 1024) { converse.write(to: &$0) }
         return out
     }
 
@@ -99,7 +99,9 @@ public enum Pipelines {
         let converse = try ConverseResponse(json: try JSONValue.parse(body))
         let message = try ResponseTranslator.message(converse, id: "msg_01BenchBenchBenchBenchBe", model: "claude-sonnet-4-6")
         var out = ByteBuffer()
-        out.writeJSON(estimatedByteCount: body.readableBytes + body.readableBytes / 8 + 1024) { message.write(to: &$0) }
+        out.writeJSON(estimatedByteCount: body.readableBytes + body.readableBytes / 32 + 1024) {
+            message.write(to: &$0)
+        }
         return out
     }
 }
