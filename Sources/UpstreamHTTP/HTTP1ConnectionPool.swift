@@ -126,7 +126,7 @@ public final class HTTP1ConnectionPool: Sendable {
     /// the head and stays armed while the body is read.
     public func execute(_ request: HTTP1Request, deadline: NIODeadline) async throws(HTTP1ClientError) -> HTTP1Response
     {
-        let wire = try wire(request)
+        let encoded = try wire(request)
         var mayRetryStale = true
         while true {
             if Task.isCancelled { throw .cancelled }
@@ -134,9 +134,9 @@ public final class HTTP1ConnectionPool: Sendable {
             let exchange = HTTP1Exchange(channel: channel)
             exchange.setDeadline(deadline)
             if channel.eventLoop.inEventLoop {
-                handler.value.start(exchange, request: wire)
+                handler.value.start(exchange, request: encoded)
             } else {
-                channel.eventLoop.execute { handler.value.start(exchange, request: wire) }
+                channel.eventLoop.execute { handler.value.start(exchange, request: encoded) }
             }
             let body = HTTP1ResponseBody(exchange: exchange)
             do {
