@@ -30,7 +30,7 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
         /// Between requests (`pending` may hold the start of the next one).
         case idle
         /// A fast request whose body is still arriving.
-        case collecting(HTTPRequestHead, body: ByteBuffer, remaining: Int)
+        case collecting(MessagesRequestHead, body: ByteBuffer, remaining: Int)
         /// A fast request being answered.
         case answering(MessagesResponder)
         /// Handed over: every byte goes on to NIO's codec.
@@ -124,7 +124,7 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
         }
     }
 
-    private func answer(_ head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+    private func answer(_ head: MessagesRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let responder = MessagesResponder(gateway: gateway, sink: self, eventLoop: context.eventLoop)
         state = .answering(responder)
         if quiesceHeld { responder.shutdownBegan() }

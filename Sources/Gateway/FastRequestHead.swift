@@ -15,23 +15,21 @@ import NIOHTTP1
 ///   `connection` only as `keep-alive` or `close`;
 /// - a head of at most `maxHeadBytes`.
 ///
-/// Of the headers it passes on only those `MessagesResponder` reads (`passedOn`): the others
-/// cost a `String` each and nobody looks at them.
+/// Of the headers it keeps only those `MessagesResponder` reads, in a `MessagesRequestHead`:
+/// the others would cost a `String` each and nobody looks at them.
 enum FastRequestHead {
     enum Outcome {
         /// The head has not fully arrived (and is fast so far).
         case incomplete
         /// Not for the fast path: NIO's decoder reads it.
         case notFast
-        /// A fast request: its head, the bytes the head took, and the body's length.
-        case head(HTTPRequestHead, headLength: Int, bodyLength: Int)
+        /// A fast request: what the responder reads of its head, the bytes the head took, and
+        /// the body's length.
+        case head(MessagesRequestHead, headLength: Int, bodyLength: Int)
     }
 
     /// The largest head taken; bigger ones go to NIO's decoder, whose limits apply.
     static let maxHeadBytes = 16 * 1024
-
-    /// The request headers `MessagesResponder` reads (lowercase): all others are dropped.
-    static let passedOn: [StaticString] = ["x-api-key", "authorization", "anthropic-beta"]
 
     static func parse(_ buffer: ByteBuffer) -> Outcome {
         buffer.withUnsafeReadableBytes { parse(bytes: $0) }
@@ -51,7 +49,7 @@ enum FastRequestHead {
         guard isMessagesTarget(target) else { return .notFast }
         guard cursor.take(" HTTP/1.1\r\n") else { return cursor.atEnd ? incompleteOrTooLarge(cursor) : .notFast }
 
-        var headers = HTTPHeaders()
+        var head = MessagesRequestHead()
         var bodyLength: Int?
         while true {
             guard let first = cursor.peek() else { return incompleteOrTooLarge(cursor) }
@@ -97,20 +95,22 @@ enum FastRequestHead {
                 return .notFast
             case 10 where HTTP1Syntax.equalsIgnoringCase(name, "connection"):
                 if HTTP1Syntax.equalsIgnoringCase(value, "close") {
-                    headers.add(name: "connection", value: "close")
+                    head.keepAlive = false
                 } else if !HTTP1Syntax.equalsIgnoringCase(value, "keep-alive") {
                     return .notFast
                 }
+            case 9 where HTTP1Syntax.equalsIgnoringCase(name, "x-api-key"):
+                head.addAPIKey(string(value))
+            case 13 where HTTP1Syntax.equalsIgnoringCase(name, "authorization"):
+                head.addAuthorization(string(value))
+            case 14 where HTTP1Syntax.equalsIgnoringCase(name, "anthropic-beta"):
+                head.betaFields.append(string(value))
             default:
-                if passedOn.contains(where: { HTTP1Syntax.equalsIgnoringCase(name, $0) }) {
-                    headers.add(name: string(name), value: string(value))
-                }
+                break
             }
         }
         guard let bodyLength else { return .notFast }
         guard cursor.index <= maxHeadBytes else { return .notFast }
-        let head = HTTPRequestHead(
-            version: .http1_1, method: .POST, uri: string(target), headers: headers)
         return .head(head, headLength: cursor.index, bodyLength: bodyLength)
     }
 

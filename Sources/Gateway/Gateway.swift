@@ -54,15 +54,9 @@ public final class Gateway: Sendable {
         try authorize(apiKey: headers[.xAPIKey], authorization: headers[.authorization])
     }
 
-    /// The same check on NIO's headers (the messages route); repeated fields are joined with
-    /// `, ` as `HTTPFields` joins them.
-    func authorize(_ headers: HTTPHeaders) throws(APIError) {
-        try authorize(apiKey: Self.joined(headers, "x-api-key"), authorization: Self.joined(headers, "authorization"))
-    }
-
-    private static func joined(_ headers: HTTPHeaders, _ name: String) -> String? {
-        let values = headers[name]
-        return values.count <= 1 ? values.first : values.joined(separator: ", ")
+    /// The same check on a messages request's head (see `MessagesRequestHead`).
+    func authorize(_ head: MessagesRequestHead) throws(APIError) {
+        try authorize(apiKey: head.apiKey, authorization: head.authorization)
     }
 
     private func authorize(apiKey: String?, authorization: String?) throws(APIError) {
@@ -111,7 +105,7 @@ public final class Gateway: Sendable {
     /// The `anthropic-beta` header values, split on commas.
     func betas(_ headers: HTTPFields) -> [String] { Self.betas(headers[values: .anthropicBeta]) }
 
-    func betas(_ headers: HTTPHeaders) -> [String] { Self.betas(headers["anthropic-beta"]) }
+    func betas(_ head: MessagesRequestHead) -> [String] { Self.betas(head.betaFields) }
 
     private static func betas(_ values: [String]) -> [String] {
         values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }

@@ -160,7 +160,7 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 let responder = MessagesResponder(gateway: gateway, sink: self, eventLoop: context.eventLoop)
                 inbound = .answering(responder)
                 if quiesceHeld { responder.shutdownBegan() }
-                responder.start(head: head, body: body)
+                responder.start(head: MessagesRequestHead(head), body: body)
             }
         case .answering:
             queued.append(part)

@@ -126,11 +126,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     // MARK: Steps
 
-    func start(head: HTTPRequestHead, body: ByteBuffer) {
+    func start(head: MessagesRequestHead, body: ByteBuffer) {
         version = head.version
-        keepAlive = head.isKeepAlive
+        keepAlive = head.keepAlive
         do throws(APIError) {
-            try gateway.authorize(head.headers)
+            try gateway.authorize(head)
             guard let lease = gateway.limiter.acquire() else {
                 throw APIError(
                     .rateLimit,
@@ -148,7 +148,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             model = parsed.model
             isStream = parsed.stream
             let profile = try gateway.configuration.catalog.resolve(parsed.model)
-            betas = gateway.betas(head.headers)
+            betas = gateway.betas(head)
             if parsed.messages.contains(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
                 resolveMedia(parsed, profile: profile)
                 return
