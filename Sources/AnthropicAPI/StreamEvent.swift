@@ -29,7 +29,7 @@ public enum StreamEvent: Sendable, Hashable {
             }
         }
 
-        var fieldName: String {
+        var fieldName: StaticString {
             switch self {
             case .text: "text"
             case .inputJSON: "partial_json"
@@ -106,20 +106,8 @@ public enum StreamEvent: Sendable, Hashable {
             json.beginObject()
             json.key("type")
             json.string(delta.typeName)
-            switch delta {
-            case .text(let text):
-                json.key("text")
-                json.string(text)
-            case .inputJSON(let partial):
-                json.key("partial_json")
-                json.string(partial)
-            case .thinking(let thinking):
-                json.key("thinking")
-                json.string(thinking)
-            case .signature(let signature):
-                json.key("signature")
-                json.string(signature)
-            }
+            json.key(delta.fieldName)
+            json.string(delta.value)
             json.endObject()
         case .contentBlockStop(let index):
             json.string("content_block_stop")
