@@ -27,7 +27,7 @@ extension Gateway {
         let requestID = Identifier.make("req_")
         do throws(APIError) {
             try authorize(request)
-            let (json, _) = try await readJSON(request)
+            let (json, clientBytes) = try await readJSON(request)
             var parsed = try MessagesRequest(json: json, requireMaxTokens: false)
             let profile = try configuration.catalog.resolve(parsed.model)
             try await media.resolve(&parsed)
@@ -36,7 +36,9 @@ extension Gateway {
             var headers = HTTPFields()
             if !noCountTokens.contains(profile.nexusID) {
                 var buffer = ByteBuffer()
-                buffer.writeJSON(estimatedByteCount: 4096) { translated.converse.writeCountTokens(to: &$0) }
+                buffer.writeJSON(estimatedByteCount: Self.estimatedTranslation(of: clientBytes)) {
+                    translated.converse.writeCountTokens(to: &$0)
+                }
                 let response = try await client.send(
                     .countTokens, modelID: profile.nexusID, body: buffer, deadline: deadline(.seconds(30)))
                 let body: ByteBuffer?
