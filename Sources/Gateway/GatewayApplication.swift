@@ -25,10 +25,6 @@ public enum GatewayApplication {
             }
             config.proxy = HTTP1ConnectionPool.Proxy(host: proxy.host, port: proxy.port, authorization: authorization)
         }
-        // The pool's requests carry constant headers, the key, the endpoint's host and base64
-        // proxy credentials: once the start-up checks passed, nothing is left to validate per
-        // request.
-        config.validatesHeaders = configuration.validationProblem() != nil
         return try HTTP1ConnectionPool(configuration: config)
     }
 

@@ -54,20 +54,20 @@ public final class NexusClient: Sendable {
     let key: Secret?
     /// The headers of a JSON answer's request and of an event stream's, built once: content
     /// type, accept, and `Bearer <key>`. Left out of the client's mirror (`dump`), as the key.
-    private let jsonHeaders: HTTPHeaders
-    private let streamHeaders: HTTPHeaders
+    private let jsonHeaders: HTTP1RequestFields
+    private let streamHeaders: HTTP1RequestFields
 
     public init(upstream: HTTP1ConnectionPool, http: HTTPClient, endpoint: UpstreamEndpoint, key: Secret?) {
         self.upstream = upstream
         self.http = http
         self.endpoint = endpoint
         self.key = key
-        func headers(accept: String) -> HTTPHeaders {
+        func headers(accept: String) -> HTTP1RequestFields {
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "application/json")
             headers.add(name: "accept", value: accept)
             if let key { headers.add(name: "authorization", value: "Bearer \(key.value)") }
-            return headers
+            return HTTP1RequestFields(headers)
         }
         self.jsonHeaders = headers(accept: "application/json")
         self.streamHeaders = headers(accept: "application/vnd.amazon.eventstream")

@@ -10,11 +10,13 @@ public struct HTTP1Request: Sendable {
     public var method: HTTPMethod
     /// Origin-form path and query, starting with `/`.
     public var path: String
-    public var headers: HTTPHeaders
+    /// Encoded once: a caller that sends the same fields every time makes them once.
+    public var headers: HTTP1RequestFields
     public var body: ByteBuffer
 
     public init(
-        target: HTTP1Target, method: HTTPMethod = .POST, path: String, headers: HTTPHeaders = [:], body: ByteBuffer
+        target: HTTP1Target, method: HTTPMethod = .POST, path: String, headers: HTTP1RequestFields = [:],
+        body: ByteBuffer
     ) {
         self.target = target
         self.method = method
@@ -72,12 +74,6 @@ public final class HTTP1ConnectionPool: Sendable {
         public var maxIdlePerTarget = 64
         public var tls: TLSConfiguration = .makeClientConfiguration()
         public var proxy: Proxy?
-        /// Whether each request's header names and values are checked for what HTTP forbids
-        /// (line breaks, say) before they are written; a request that fails the check is not
-        /// sent. A caller whose headers are constants or were checked once (the gateway checks
-        /// its key at start-up) may turn it off.
-        public var validatesHeaders = true
-
         public init() {}
     }
 
@@ -174,8 +170,7 @@ public final class HTTP1ConnectionPool: Sendable {
     /// `request` as it goes on the wire, or the error that keeps it from being sent.
     func wire(_ request: HTTP1Request) throws(HTTP1ClientError) -> HTTP1WireRequest {
         guard
-            let wire = HTTP1RequestEncoding.wire(
-                request, proxy: configuration.proxy, validating: configuration.validatesHeaders)
+            let wire = HTTP1RequestEncoding.wire(request, proxy: configuration.proxy)
         else { throw .transport("a request header or its path holds a character HTTP does not allow") }
         return wire
     }

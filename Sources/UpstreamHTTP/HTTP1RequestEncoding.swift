@@ -20,11 +20,9 @@ enum HTTP1RequestEncoding {
     /// less than a second buffer on the way down the pipeline.
     static let copiedBodyLimit = 16 * 1024
 
-    /// `request` on the wire (see `head(of:proxy:validating:)`); nil when it cannot be sent.
-    static func wire(
-        _ request: HTTP1Request, proxy: HTTP1ConnectionPool.Proxy?, validating: Bool
-    ) -> HTTP1WireRequest? {
-        guard var bytes = head(of: request, proxy: proxy, validating: validating) else { return nil }
+    /// `request` on the wire (see `head(of:proxy:)`); nil when it cannot be sent.
+    static func wire(_ request: HTTP1Request, proxy: HTTP1ConnectionPool.Proxy?) -> HTTP1WireRequest? {
+        guard var bytes = head(of: request, proxy: proxy) else { return nil }
         let isHEAD = request.method == .HEAD
         guard request.body.readableBytes > copiedBodyLimit else {
             bytes.writeImmutableBuffer(request.body)
@@ -36,31 +34,22 @@ enum HTTP1RequestEncoding {
     /// The head of `request` as the pool sends it:
     /// - the request line: origin form, or absolute form through a plain-HTTP `proxy`;
     /// - `host`, from the target;
-    /// - the caller's headers, in order, less any `host`, `content-length` (and, through a
-    ///   proxy that authenticates, `proxy-authorization`) they hold: the pool sets those;
+    /// - the caller's fields, as encoded (`HTTP1RequestFields`: without `host`,
+    ///   `content-length` and, through a proxy that authenticates, `proxy-authorization`);
     /// - `content-length`, from the body;
     /// - `proxy-authorization`, through a plain-HTTP proxy that wants it.
     ///
-    /// Nil when the target (path) holds a space or a control character, or, with `validating`,
-    /// when a header name is not a token or a value holds a line break or another control
-    /// character: such a request is not sent.
-    static func head(
-        of request: HTTP1Request, proxy: HTTP1ConnectionPool.Proxy?, validating: Bool
-    ) -> ByteBuffer? {
-        guard request.path.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return nil }
-        if validating {
-            for (name, value) in request.headers {
-                guard !name.isEmpty, name.utf8.allSatisfy(HTTP1Syntax.isTokenByte),
-                    value.utf8.allSatisfy(HTTP1Syntax.isFieldValueByte)
-                else { return nil }
-            }
-        }
+    /// Nil when the target (path) holds a space or a control character, or when the fields are
+    /// not valid (`HTTP1RequestFields.areValid`): such a request is not sent.
+    static func head(of request: HTTP1Request, proxy: HTTP1ConnectionPool.Proxy?) -> ByteBuffer? {
+        guard request.headers.areValid, request.path.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return nil }
         let viaPlainProxy = proxy != nil && !request.target.tls
         let proxyAuthorization = viaPlainProxy ? proxy?.authorization : nil
-        var buffer = ByteBuffer()
+        let fields = request.headers.encoded(droppingProxyAuthorization: proxyAuthorization != nil)
         let body = request.body.readableBytes
+        var buffer = ByteBuffer()
         buffer.reserveCapacity(
-            128 + request.path.utf8.count + 64 * request.headers.count + (body <= copiedBodyLimit ? body : 0))
+            128 + request.path.utf8.count + fields.readableBytes + (body <= copiedBodyLimit ? body : 0))
         buffer.writeString(request.method.rawValue)
         buffer.writeInteger(UInt8(ascii: " "))
         if viaPlainProxy { buffer.writeString(request.target.description) }
@@ -68,21 +57,27 @@ enum HTTP1RequestEncoding {
         buffer.writeStaticString(" HTTP/1.1\r\nhost: ")
         writeHost(of: request.target, into: &buffer)
         buffer.writeStaticString("\r\n")
-        for (name, value) in request.headers {
-            if isSetByPool(name, proxyAuthorization: proxyAuthorization != nil) { continue }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
-        }
+        buffer.writeImmutableBuffer(fields)
         buffer.writeStaticString("content-length: ")
-        buffer.writeString(String(request.body.readableBytes))
+        writeDecimal(body, into: &buffer)
         if let proxyAuthorization {
             buffer.writeStaticString("\r\nproxy-authorization: ")
             buffer.writeString(proxyAuthorization)
         }
         buffer.writeStaticString("\r\n\r\n")
         return buffer
+    }
+
+    /// `value` (not negative) in decimal, without making a `String`.
+    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        repeat {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        } while divisor > 0
     }
 
     /// `host` or `host:port` (the port only when it is not the scheme's default), as
@@ -94,14 +89,7 @@ enum HTTP1RequestEncoding {
         if literalIPv6 { buffer.writeInteger(UInt8(ascii: "]")) }
         if target.port != (target.tls ? 443 : 80) {
             buffer.writeInteger(UInt8(ascii: ":"))
-            buffer.writeString(String(target.port))
+            writeDecimal(target.port, into: &buffer)
         }
-    }
-
-    private static func isSetByPool(_ name: String, proxyAuthorization: Bool) -> Bool {
-        let bytes = name.utf8
-        return HTTP1Syntax.equalsIgnoringCase(bytes, "host")
-            || HTTP1Syntax.equalsIgnoringCase(bytes, "content-length")
-            || (proxyAuthorization && HTTP1Syntax.equalsIgnoringCase(bytes, "proxy-authorization"))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import Gateway
 import Hummingbird
 import Logging
@@ -132,6 +133,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() async throws {
+        if let n = ProcessInfo.processInfo.environment["NEXUS_LOOPS"].flatMap(Int.init) { NIOSingletons.groupLoopCountSuggestion = n }
         var config: GatewayConfiguration
         do {
             config = try options.load()

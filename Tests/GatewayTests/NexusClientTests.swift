@@ -27,10 +27,10 @@ import UpstreamHTTP
             key: Secret(key))
         let request = try client.request(.converseStream, modelID: "claude-sonnet-4.6", body: ByteBuffer(string: "{}"))
         #expect(request.path == "/base/model/claude-sonnet-4.6/converse-stream")
-        #expect(request.headers["authorization"] == ["Bearer \(key)"])
-        #expect(request.headers["accept"] == ["application/vnd.amazon.eventstream"])
+        #expect(request.headers.fields["authorization"] == ["Bearer \(key)"])
+        #expect(request.headers.fields["accept"] == ["application/vnd.amazon.eventstream"])
         let converse = try client.request(.converse, modelID: "m", body: ByteBuffer())
-        #expect(converse.headers["accept"] == ["application/json"])
+        #expect(converse.headers.fields["accept"] == ["application/json"])
         var dumped = ""
         dump(client, to: &dumped)
         #expect(!dumped.contains(key) && dumped.contains("<redacted>"))

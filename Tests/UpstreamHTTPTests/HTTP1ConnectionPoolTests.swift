@@ -241,7 +241,8 @@ struct HTTP1ConnectionPoolTests {
             await #expect(throws: refused) {
                 _ = try await pool.execute(
                     HTTP1Request(
-                        target: server.target, method: .GET, path: "/ok", headers: headers, body: ByteBuffer()),
+                        target: server.target, method: .GET, path: "/ok", headers: HTTP1RequestFields(headers),
+                        body: ByteBuffer()),
                     deadline: .now() + .seconds(5))
             }
             #expect(pool.openConnections == 1)

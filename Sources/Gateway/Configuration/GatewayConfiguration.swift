@@ -139,8 +139,8 @@ public struct GatewayConfiguration: Sendable {
             return
                 "No AI Nexus key. Set NEXUS_API_KEY (or AWS_BEARER_TOKEN_BEDROCK) to your key, or run with --simulate to try the gateway against the built-in simulator."
         }
-        // Checked once here, so that requests to AI Nexus need no header validation of their own
-        // (`HTTP1ConnectionPool.Configuration.validatesHeaders`). The key itself is never shown.
+        // Checked here, to say what is wrong at start-up: a request whose fields HTTP forbids is
+        // never sent (`HTTP1RequestFields.areValid`). The key itself is never shown.
         if let key = nexusKey?.value, key.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             return
                 "The AI Nexus key contains a control character (a line break, say), which no HTTP header may carry. Check where the key comes from (NEXUS_API_KEY, AWS_BEARER_TOKEN_BEDROCK or nexus_api_key)."
