@@ -40,17 +40,16 @@ extension HTTPField.Name {
 /// Random ids in Anthropic's style (`msg_01…`, `req_01…`): a prefix and 24 base-62 characters.
 ///
 /// Ids must be unique, not secret: they come from a SplitMix64 sequence seeded once from the
-/// system's generator, so making one costs no system call.
+/// system's generator, so making one costs no system call. An id takes its four steps of the
+/// sequence with one atomic add (no lock, which two event loops would contend for).
 enum Identifier {
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
-    private static let state = Mutex(UInt64.random(in: .min ... .max))
+    private static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private static let state = Atomic<UInt64>(UInt64.random(in: .min ... .max))
 
-    /// The next 64 random bits of the shared SplitMix64 sequence.
-    private static func next() -> UInt64 {
-        var z = state.withLock { s in
-            s &+= 0x9E37_79B9_7F4A_7C15
-            return s
-        }
+    /// The SplitMix64 output for the sequence's `state`.
+    private static func mix(_ state: UInt64) -> UInt64 {
+        var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
@@ -69,9 +68,12 @@ enum Identifier {
             out[position + 1] = UInt8(ascii: "1")
             position += 2
             var remaining = 22
+            // 22 characters take four words of six: the sequence's next four states.
+            var step = state.wrappingAdd(4 &* gamma, ordering: .relaxed).oldValue
             alphabet.withUnsafeBufferPointer { alphabet in
                 while remaining > 0 {
-                    var word = next()
+                    step &+= gamma
+                    var word = mix(step)
                     for _ in 0..<min(remaining, 6) {
                         out[position] = alphabet[Int(word % 62)]
                         position += 1

@@ -212,54 +212,57 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
 
     // MARK: MessagesSink
 
-    func send(_ part: HTTPServerResponsePart, flush: Bool) {
+    func sendHead(_ head: AnswerHead) {
         guard let context else { return }
-        switch part {
-        case .head(let head):
-            var bytes = context.channel.allocator.buffer(capacity: 256)
-            chunked = Self.writeHead(head, into: &bytes)
-            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
-        case .body(let data):
-            guard case .byteBuffer(var chunk) = data else {
-                context.write(wrapOutboundOut(data), promise: nil)
-                break
-            }
-            if chunked {
-                guard chunk.readableBytes > 0 else { break }  // an empty chunk would end the body
-                if chunk.readableBytes <= Self.copiedBodyLimit {
-                    // Size line, data and line end in one buffer: one copy, one write.
-                    var framed = context.channel.allocator.buffer(capacity: chunk.readableBytes + 20)
-                    Self.writeChunkSize(chunk.readableBytes, into: &framed)
-                    framed.writeBuffer(&chunk)
-                    framed.writeStaticString("\r\n")
-                    context.write(wrapOutboundOut(.byteBuffer(framed)), promise: nil)
-                } else {
-                    var size = context.channel.allocator.buffer(capacity: 20)
-                    Self.writeChunkSize(chunk.readableBytes, into: &size)
-                    context.write(wrapOutboundOut(.byteBuffer(size)), promise: nil)
-                    context.write(wrapOutboundOut(.byteBuffer(chunk)), promise: nil)
-                    context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "\r\n"))), promise: nil)
-                }
+        var bytes = context.channel.allocator.buffer(capacity: 64 + head.fields.readableBytes)
+        head.write(into: &bytes)
+        chunked = head.isChunked
+        context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+    }
+
+    func sendBody(_ chunk: ByteBuffer, flush: Bool) {
+        guard let context else { return }
+        var chunk = chunk
+        if chunked {
+            guard chunk.readableBytes > 0 else { return }  // an empty chunk would end the body
+            if chunk.readableBytes <= Self.copiedBodyLimit {
+                // Size line, data and line end in one buffer: one copy, one write.
+                var framed = context.channel.allocator.buffer(capacity: chunk.readableBytes + 20)
+                Self.writeChunkSize(chunk.readableBytes, into: &framed)
+                framed.writeBuffer(&chunk)
+                framed.writeStaticString("\r\n")
+                context.write(wrapOutboundOut(.byteBuffer(framed)), promise: nil)
             } else {
+                var size = context.channel.allocator.buffer(capacity: 20)
+                Self.writeChunkSize(chunk.readableBytes, into: &size)
+                context.write(wrapOutboundOut(.byteBuffer(size)), promise: nil)
                 context.write(wrapOutboundOut(.byteBuffer(chunk)), promise: nil)
+                context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "\r\n"))), promise: nil)
             }
-        case .end:
-            if chunked {
-                context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "0\r\n\r\n"))), promise: nil)
-                chunked = false
-            }
+        } else {
+            context.write(wrapOutboundOut(.byteBuffer(chunk)), promise: nil)
         }
         if flush { context.flush() }
     }
 
+    func sendEnd() {
+        guard let context else { return }
+        if chunked {
+            context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "0\r\n\r\n"))), promise: nil)
+            chunked = false
+        }
+        context.flush()
+    }
+
     /// Head and body go out as one buffer (one trip down the pipeline, one `write`) when the
     /// body is small enough that copying it costs less.
-    func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer) {
+    func sendWhole(_ head: AnswerHead, body: ByteBuffer) {
         guard let context else { return }
         let copied = body.readableBytes <= Self.copiedBodyLimit
-        var bytes = context.channel.allocator.buffer(capacity: 256 + (copied ? body.readableBytes : 0))
-        chunked = Self.writeHead(head, into: &bytes)
-        assert(!chunked, "a whole answer has a content-length")
+        var bytes = context.channel.allocator.buffer(
+            capacity: 64 + head.fields.readableBytes + (copied ? body.readableBytes : 0))
+        head.write(into: &bytes)
+        assert(!head.isChunked, "a whole answer has a content-length")
         if copied {
             bytes.writeImmutableBuffer(body)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
@@ -307,29 +310,6 @@ final class FastMessagesFront: ChannelDuplexHandler, MessagesSink {
     }
 
     // MARK: Encoding
-
-    /// Writes `head` as HTTP/1.1; returns whether the body is `chunked` (no `content-length`,
-    /// and a status that has a body), adding that header as NIO's encoder does.
-    static func writeHead(_ head: HTTPResponseHead, into bytes: inout ByteBuffer) -> Bool {
-        bytes.writeStaticString("HTTP/1.1 ")
-        let code = head.status.code
-        bytes.writeString(String(code))
-        bytes.writeInteger(UInt8(ascii: " "))
-        bytes.writeString(head.status.reasonPhrase)
-        bytes.writeStaticString("\r\n")
-        var hasLength = false
-        for (name, value) in head.headers {
-            if !hasLength, HTTP1Syntax.equalsIgnoringCase(name.utf8, "content-length") { hasLength = true }
-            bytes.writeString(name)
-            bytes.writeStaticString(": ")
-            bytes.writeString(value)
-            bytes.writeStaticString("\r\n")
-        }
-        let chunked = !hasLength && code != 204 && code != 304 && code >= 200
-        if chunked { bytes.writeStaticString("transfer-encoding: chunked\r\n") }
-        bytes.writeStaticString("\r\n")
-        return chunked
-    }
 
     private static func writeChunkSize(_ size: Int, into bytes: inout ByteBuffer) {
         bytes.writeString(String(size, radix: 16))

@@ -285,24 +285,29 @@ final class MessagesChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: From the responder
 
-    /// Writes one part of the answer (flushed at once when `flush`).
-    func send(_ part: HTTPServerResponsePart, flush: Bool) {
+    func sendHead(_ head: AnswerHead) {
+        context?.write(wrapOutboundOut(.head(head.httpResponseHead)), promise: nil)
+    }
+
+    func sendBody(_ chunk: ByteBuffer, flush: Bool) {
         guard let context else { return }
         if flush {
-            context.writeAndFlush(wrapOutboundOut(part), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
         } else {
-            context.write(wrapOutboundOut(part), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
         }
     }
 
-    func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer) {
+    func sendEnd() { context?.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil) }
+
+    func sendWhole(_ head: AnswerHead, body: ByteBuffer) {
         guard let context else { return }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.head(head.httpResponseHead)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
-    /// Sends what `send(_:flush: false)` left in the channel.
+    /// Sends what `sendBody(_:flush: false)` left in the channel.
     func flush() { context?.flush() }
 
     /// The answer ended (or the client went away): serve what waited behind it.

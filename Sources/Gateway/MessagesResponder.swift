@@ -446,12 +446,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         body.writeJSON(estimatedByteCount: Gateway.estimatedTranslation(of: upstreamBody.readableBytes)) {
             message.write(to: &$0)
         }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(5)
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: HTTPField.Name.requestID.canonicalName, value: requestID)
-        headers.add(name: HTTPField.Name.nexusRetries.canonicalName, value: String(retries))
-        sendWhole(HTTPResponseHead(version: version, status: .ok, headers: headers), body)
+        var head = AnswerHead(version: version, status: .ok)
+        head.add("content-type", "application/json")
+        head.add("request-id", requestID)
+        head.add("x-nexus-retries", retries)
+        sendWhole(head, body)
         gateway.log(
             "request done",
             RequestLine(
@@ -473,9 +472,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             gateway.metrics.upstreamError(error)
         }
         let (response, body) = error.httpResponse(requestID: requestID)
-        var head = HTTPResponseHead(response)
-        head.version = version
-        head.headers.add(name: HTTPField.Name.nexusRetries.canonicalName, value: String(retries))
+        var head = AnswerHead(version: version, HTTPResponseHead(response))
+        head.add("x-nexus-retries", retries)
         sendWhole(head, body)
         var line = RequestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
@@ -489,21 +487,21 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     /// `connection` where the answer's fate differs from its version's default: `close` on
     /// HTTP/1.1, `keep-alive` on HTTP/1.0 (where a client keeps nothing it was not told to).
-    private func addConnectionHeader(_ headers: inout HTTPHeaders) {
+    private func addConnectionHeader(_ head: inout AnswerHead) {
         if isHTTP10, keepAlive {
-            headers.add(name: "connection", value: "keep-alive")
+            head.add("connection", "keep-alive")
         } else if !isHTTP10, !keepAlive {
-            headers.add(name: "connection", value: "close")
+            head.add("connection", "close")
         }
     }
 
     /// Writes a whole answer; `head` gets its `content-length`, `date` and `connection` here.
-    private func sendWhole(_ head: HTTPResponseHead, _ body: ByteBuffer) {
+    private func sendWhole(_ head: AnswerHead, _ body: ByteBuffer) {
         guard let handler, !clientGone else { return }
         var head = head
-        head.headers.add(name: "content-length", value: String(body.readableBytes))
-        head.headers.add(name: "date", value: PerSecondText.httpDate.now())
-        addConnectionHeader(&head.headers)
+        head.addContentLength(body.readableBytes)
+        head.add("date", PerSecondText.httpDate.now())
+        addConnectionHeader(&head)
         handler.sendWhole(head, body: body)
     }
 
@@ -514,15 +512,14 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         call?.clearDeadline()  // from here on, silences are the relay's idle timeout
         // An HTTP/1.0 client cannot read chunks: its stream ends with the connection.
         if isHTTP10 { keepAlive = false }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(6)
-        headers.add(name: "content-type", value: "text/event-stream; charset=utf-8")
-        headers.add(name: "cache-control", value: "no-cache")
-        headers.add(name: HTTPField.Name.requestID.canonicalName, value: requestID)
-        headers.add(name: HTTPField.Name.nexusRetries.canonicalName, value: String(retries))
-        headers.add(name: "date", value: PerSecondText.httpDate.now())
-        addConnectionHeader(&headers)
-        handler.send(.head(HTTPResponseHead(version: version, status: .ok, headers: headers)), flush: false)
+        var head = AnswerHead(version: version, status: .ok)
+        head.add("content-type", "text/event-stream; charset=utf-8")
+        head.add("cache-control", "no-cache")
+        head.add("request-id", requestID)
+        head.add("x-nexus-retries", retries)
+        head.add("date", PerSecondText.httpDate.now())
+        addConnectionHeader(&head)
+        handler.sendHead(head)
         phase = .streaming
         gateway.metrics.streamStarted()
         let now = ContinuousClock.now
@@ -641,7 +638,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         for event in relay.events { event.write(into: &out) }
         relay.events.removeAll(keepingCapacity: true)
         let last = relay.translator.isDone && relay.outcome == "ok" && !relay.upstreamEnded
-        handler.send(.body(.byteBuffer(out)), flush: !endFollows && !last)
+        handler.sendBody(out, flush: !endFollows && !last)
         if last, !endFollows {
             eventLoop.assumeIsolated().execute { [self] in self.handler?.flush() }
         }
@@ -662,7 +659,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         gateway.metrics.request(
             model: model, status: 200, stream: true, firstByte: relay.firstByte, total: total, usage: usage,
             retries: retries)
-        if !clientGone, let handler { handler.send(.end(nil), flush: true) }
+        if !clientGone, let handler { handler.sendEnd() }
         var line = RequestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: true, status: 200, upstreamStatus: 200,
             retries: retries, firstByte: relay.firstByte ?? total, total: total, usage: usage)
@@ -719,11 +716,16 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 /// (`FastMessagesFront`, or `MessagesChannelHandler` behind NIO's HTTP codec). Called on the
 /// connection's event loop.
 protocol MessagesSink: AnyObject {
-    /// Writes one part of the answer (flushed at once when `flush`).
-    func send(_ part: HTTPServerResponsePart, flush: Bool)
+    /// Writes the head of a streamed answer (not flushed): `chunked` unless it has a
+    /// `content-length`.
+    func sendHead(_ head: AnswerHead)
+    /// Writes a piece of a streamed answer's body (flushed at once when `flush`).
+    func sendBody(_ chunk: ByteBuffer, flush: Bool)
+    /// Ends a streamed answer, flushed.
+    func sendEnd()
     /// Writes a whole answer, flushed: `head` (which has its `content-length`), then `body`.
-    func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer)
-    /// Sends what `send(_:flush: false)` left in the channel.
+    func sendWhole(_ head: AnswerHead, body: ByteBuffer)
+    /// Sends what `sendBody(_:flush: false)` left in the channel.
     func flush()
     /// The answer ended (or the client went away): the connection serves what comes next, or
     /// closes unless `keepAlive`.

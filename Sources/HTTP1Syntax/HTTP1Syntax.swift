@@ -49,4 +49,21 @@ public enum HTTP1Syntax {
         }
         return value
     }
+
+    /// Calls `body` with the decimal digits of `value` (not negative), made on the stack: a
+    /// length or a status goes on the wire without a `String`.
+    @inlinable
+    public static func withDecimalDigits<R>(of value: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        precondition(value >= 0, "a length or a code is not negative")
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            var rest = value
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            return body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: digits[start...])))
+        }
+    }
 }

@@ -59,25 +59,13 @@ enum HTTP1RequestEncoding {
         buffer.writeStaticString("\r\n")
         buffer.writeImmutableBuffer(fields)
         buffer.writeStaticString("content-length: ")
-        writeDecimal(body, into: &buffer)
+        HTTP1Syntax.withDecimalDigits(of: body) { buffer.writeBytes($0) }
         if let proxyAuthorization {
             buffer.writeStaticString("\r\nproxy-authorization: ")
             buffer.writeString(proxyAuthorization)
         }
         buffer.writeStaticString("\r\n\r\n")
         return buffer
-    }
-
-    /// `value` (not negative) in decimal, without making a `String`.
-    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        var rest = value
-        repeat {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        } while divisor > 0
     }
 
     /// `host` or `host:port` (the port only when it is not the scheme's default), as
@@ -89,7 +77,7 @@ enum HTTP1RequestEncoding {
         if literalIPv6 { buffer.writeInteger(UInt8(ascii: "]")) }
         if target.port != (target.tls ? 443 : 80) {
             buffer.writeInteger(UInt8(ascii: ":"))
-            writeDecimal(target.port, into: &buffer)
+            HTTP1Syntax.withDecimalDigits(of: target.port) { buffer.writeBytes($0) }
         }
     }
 }
