@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOCore
 import Gateway
 import Hummingbird
 import Logging
@@ -133,7 +132,6 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() async throws {
-        if let n = ProcessInfo.processInfo.environment["NEXUS_LOOPS"].flatMap(Int.init) { NIOSingletons.groupLoopCountSuggestion = n }
         var config: GatewayConfiguration
         do {
             config = try options.load()
