@@ -61,7 +61,9 @@ public final class HTTP1Call {
     private var phase = Phase.connecting
     /// The connection while `running`.
     private var handler: HTTP1ConnectionHandler?
-    private var deadlineCallback: NIOScheduledCallback?
+    /// Watches the deadline, with the other calls on this loop.
+    private let deadlineWatch: HTTP1DeadlineWatch
+    private var deadlineSlot: HTTP1DeadlineWatch.Slot?
     /// The connection was kept alive from an earlier answer (it may have been closed since).
     private var reused = false
     private var mayRetryStale = true
@@ -78,6 +80,7 @@ public final class HTTP1Call {
         self.target = request.target
         self.wire = Result { () throws(HTTP1ClientError) in try pool.wire(request) }
         self.eventLoop = eventLoop
+        self.deadlineWatch = pool.deadlineWatch(on: eventLoop)
         self.delegate = delegate
     }
 
@@ -97,9 +100,9 @@ public final class HTTP1Call {
 
     /// Disarms the deadline (the caller watches the rest of the body itself).
     public func clearDeadline() {
-        if let deadlineCallback {
-            self.deadlineCallback = nil
-            deadlineCallback.cancel()
+        if let deadlineSlot {
+            self.deadlineSlot = nil
+            deadlineWatch.remove(self, from: deadlineSlot)
         }
     }
 
@@ -120,8 +123,7 @@ public final class HTTP1Call {
         starting = true
         defer { starting = false }
         do {
-            deadlineCallback = try eventLoop.assumeIsolated().scheduleCallback(
-                at: deadline, handler: DeadlineHandler(call: self))
+            deadlineSlot = try deadlineWatch.add(self, deadline: deadline)
         } catch {
             fail(with: .shutdown)  // the event loop is shutting down
             return
@@ -176,8 +178,9 @@ public final class HTTP1Call {
         handler.start(self, request: wire)
     }
 
-    fileprivate func deadlinePassed() {
-        deadlineCallback = nil
+    /// From the deadline watch, which has let the call go.
+    func deadlinePassed() {
+        deadlineSlot = nil
         guard phase != .finished else { return }
         handler?.abandon(self)
         fail(with: .deadlineExceeded)
@@ -241,11 +244,4 @@ extension HTTP1Call: HTTP1ExchangeSink {
     }
 
     func holdRead() -> Bool { paused && phase == .running }
-}
-
-/// Fires the call's deadline (a struct: scheduling it allocates nothing more).
-private struct DeadlineHandler: NIOScheduledCallbackHandler {
-    let call: HTTP1Call
-
-    func handleScheduledCallback(eventLoop: some EventLoop) { call.deadlinePassed() }
 }

@@ -105,14 +105,23 @@ public final class HTTP1ConnectionPool: Sendable {
     private let configuration: Configuration
     private let sslContext: NIOSSLContext
     private let state = Mutex(State())
+    private let deadlineWatches: DeadlineWatches
 
     public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, configuration: Configuration) throws
     {
         self.group = group
+        self.deadlineWatches = DeadlineWatches(group: group)
         self.configuration = configuration
         var tls = configuration.tls
         tls.applicationProtocols = ["http/1.1"]
         self.sslContext = try NIOSSLContext(configuration: tls)
+    }
+
+    /// The deadline watch of `eventLoop`: the one of its loop in the pool's group, else one for
+    /// this call alone. Call on `eventLoop`.
+    func deadlineWatch(on eventLoop: any EventLoop) -> HTTP1DeadlineWatch {
+        eventLoop.preconditionInEventLoop()
+        return deadlineWatches.byLoop[ObjectIdentifier(eventLoop)] ?? HTTP1DeadlineWatch(eventLoop: eventLoop)
     }
 
     /// Connections open now, idle or busy.
@@ -391,5 +400,18 @@ public struct HTTP1ResponseBody: AsyncSequence, Sendable {
             throw .transport(String(describing: error))
         }
         return result
+    }
+}
+
+/// One deadline watch per event loop of the pool's group, made up front (a group's loops are
+/// fixed). Unchecked Sendable: each watch is used only on its own loop, which
+/// `HTTP1ConnectionPool.deadlineWatch(on:)` checks.
+private struct DeadlineWatches: @unchecked Sendable {
+    let byLoop: [ObjectIdentifier: HTTP1DeadlineWatch]
+
+    init(group: any EventLoopGroup) {
+        var byLoop: [ObjectIdentifier: HTTP1DeadlineWatch] = [:]
+        for loop in group.makeIterator() { byLoop[ObjectIdentifier(loop)] = HTTP1DeadlineWatch(eventLoop: loop) }
+        self.byLoop = byLoop
     }
 }

@@ -211,6 +211,42 @@ extension HTTP1ConnectionPoolTests {
         }
     }
 
+    /// The calls of one loop share one deadline timer (`HTTP1DeadlineWatch`): each still fails
+    /// at its own deadline, in deadline order whatever the order they started in, and a call
+    /// cancelled first is never failed.
+    @Test func callsOnOneLoopFailEachAtItsOwnDeadline() async throws {
+        try await withServerAndPool { server, pool in
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            let late = CallRecorder(loop: loop)
+            let first = CallRecorder(loop: loop)
+            let cancelled = CallRecorder(loop: loop)
+            let second = CallRecorder(loop: loop)
+            let started = ContinuousClock.now
+            _ = try await late.start(pool, request(server, "/silent"), deadline: .milliseconds(1500))
+            _ = try await second.start(pool, request(server, "/silent"), deadline: .milliseconds(600))
+            _ = try await first.start(pool, request(server, "/silent"), deadline: .milliseconds(300))
+            // Started and cancelled in one turn of the loop: its deadline (the earliest) cannot pass between.
+            let silent = request(server, "/silent")
+            try await loop.submit {
+                cancelled.call = pool.start(silent, on: loop, deadline: .now() + .milliseconds(100), delegate: cancelled)
+                cancelled.cancelled = true
+                cancelled.call?.cancel()
+            }.get()
+            for (recorder, deadline) in [(first, 300), (second, 600), (late, 1500)] {
+                try await recorder.finished(timeout: .seconds(10))
+                #expect(ContinuousClock.now - started >= .milliseconds(deadline - 10))
+                #expect(try await recorder.read { $0.events } == ["failed \(HTTP1ClientError.deadlineExceeded)"])
+                if recorder === first {
+                    // Not held to the timer armed for the call that started first.
+                    #expect(try await late.read { $0.events } == [])
+                }
+            }
+            #expect(try await cancelled.read { $0.events } == [])
+            let watched = try await loop.submit { pool.deadlineWatch(on: loop).count }.get()
+            #expect(watched == 0)
+        }
+    }
+
     @Test func aClearedDeadlineDoesNotFire() async throws {
         try await withServerAndPool { server, pool in
             let recorder = CallRecorder()
