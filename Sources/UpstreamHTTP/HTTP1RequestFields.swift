@@ -31,7 +31,8 @@ public struct HTTP1RequestFields: Sendable, ExpressibleByDictionaryLiteral, Cust
             valid =
                 valid && !name.isEmpty && bytes.allSatisfy(HTTP1Syntax.isTokenByte)
                 && value.utf8.allSatisfy(HTTP1Syntax.isFieldValueByte)
-            if HTTP1Syntax.equalsIgnoringCase(bytes, "host") || HTTP1Syntax.equalsIgnoringCase(bytes, "content-length") {
+            if HTTP1Syntax.equalsIgnoringCase(bytes, "host") || HTTP1Syntax.equalsIgnoringCase(bytes, "content-length")
+            {
                 continue
             }
             let isProxyAuthorization = HTTP1Syntax.equalsIgnoringCase(bytes, "proxy-authorization")

@@ -44,7 +44,8 @@ import Testing
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "Content-Length", value: "2")
         headers.add(name: "retry-after", value: "7")
-        let head = AnswerHead(version: .http1_0, HTTPResponseHead(version: .http1_1, status: .tooManyRequests, headers: headers))
+        let head = AnswerHead(
+            version: .http1_0, HTTPResponseHead(version: .http1_1, status: .tooManyRequests, headers: headers))
         #expect(!head.isChunked && head.version == .http1_0)
         #expect(
             wire(head)

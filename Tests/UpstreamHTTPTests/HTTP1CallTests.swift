@@ -228,7 +228,8 @@ extension HTTP1ConnectionPoolTests {
             // Started and cancelled in one turn of the loop: its deadline (the earliest) cannot pass between.
             let silent = request(server, "/silent")
             try await loop.submit {
-                cancelled.call = pool.start(silent, on: loop, deadline: .now() + .milliseconds(100), delegate: cancelled)
+                cancelled.call = pool.start(
+                    silent, on: loop, deadline: .now() + .milliseconds(100), delegate: cancelled)
                 cancelled.cancelled = true
                 cancelled.call?.cancel()
             }.get()

@@ -253,7 +253,9 @@ private func splits(_ text: String) -> [[[UInt8]]] {
         let request = try #require(
             HTTP1RequestEncoding.wire(
                 HTTP1Request(target: Self.nexus, path: "/p", headers: fields, body: ByteBuffer()), proxy: nil))
-        #expect(String(buffer: request.bytes).contains("\r\naccept: application/json\r\nauthorization: Bearer secret-key\r\n"))
+        #expect(
+            String(buffer: request.bytes).contains(
+                "\r\naccept: application/json\r\nauthorization: Bearer secret-key\r\n"))
         var dumped = ""
         dump(fields, to: &dumped)
         #expect(!dumped.contains("secret-key") && !String(reflecting: fields).contains("secret-key"))
