@@ -30,31 +30,23 @@ struct AnswerHead {
         for (name, value) in head.headers { add(name, value) }
     }
 
-    mutating func add(_ name: StaticString, _ value: String) {
-        fields.writeStaticString(name)
-        fields.writeStaticString(": ")
+    mutating func add(_ name: String, _ value: String) {
+        beginField(name)
         fields.writeString(value)
         fields.writeStaticString("\r\n")
     }
 
-    mutating func add(_ name: StaticString, _ value: Int) {
-        fields.writeStaticString(name)
-        fields.writeStaticString(": ")
+    mutating func add(_ name: String, _ value: Int) {
+        beginField(name)
         HTTP1Syntax.withDecimalDigits(of: value) { fields.writeBytes($0) }
         fields.writeStaticString("\r\n")
     }
 
-    mutating func add(_ name: String, _ value: String) {
+    /// `name: `, noting a `content-length` (whatever its case) for `isChunked`.
+    private mutating func beginField(_ name: String) {
         if HTTP1Syntax.equalsIgnoringCase(name.utf8, "content-length") { hasContentLength = true }
         fields.writeString(name)
         fields.writeStaticString(": ")
-        fields.writeString(value)
-        fields.writeStaticString("\r\n")
-    }
-
-    mutating func addContentLength(_ length: Int) {
-        hasContentLength = true
-        add("content-length", length)
     }
 
     /// Whether a body without `content-length` goes `chunked`: a body is allowed and its

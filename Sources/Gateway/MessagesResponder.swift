@@ -499,7 +499,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private func sendWhole(_ head: AnswerHead, _ body: ByteBuffer) {
         guard let handler, !clientGone else { return }
         var head = head
-        head.addContentLength(body.readableBytes)
+        head.add("content-length", body.readableBytes)
         head.add("date", PerSecondText.httpDate.now())
         addConnectionHeader(&head)
         handler.sendWhole(head, body: body)

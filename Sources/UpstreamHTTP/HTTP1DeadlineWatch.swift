@@ -3,7 +3,7 @@ import NIOCore
 /// The deadlines of the calls running on one event loop, watched by one timer.
 ///
 /// Why: a timer per call cost each request a scheduled task and its cancellation, with the
-/// heap operations and copies they make (about 2.5 % of a small request's CPU). Here a call's
+/// heap operations and copies they make (2.6 % of a small request's CPU in a profile). Here a call's
 /// deadline takes a slot of an array and gives it back; the one timer is armed for the earliest
 /// deadline and moved only when a call comes with an earlier one. A gateway's calls all have the
 /// same timeout, so the timer is almost never moved: it fires about once per timeout, fails what
@@ -18,8 +18,8 @@ final class HTTP1DeadlineWatch {
     }
 
     private let eventLoop: any EventLoop
-    private var calls: [HTTP1Call?] = []
-    private var deadlines: [NIODeadline] = []
+    /// Watched calls by slot; nil for a free slot.
+    private var entries: [(call: HTTP1Call, deadline: NIODeadline)?] = []
     private var freeSlots: [Int] = []
     private var timer: (callback: NIOScheduledCallback, at: NIODeadline)?
 
@@ -28,27 +28,25 @@ final class HTTP1DeadlineWatch {
     }
 
     /// Calls watched now.
-    var count: Int { calls.count - freeSlots.count }
+    var count: Int { entries.count - freeSlots.count }
 
     /// Watches `call` until `remove`; at `deadline` the watch calls its `deadlinePassed()` (and
     /// forgets it). Throws when the event loop is shutting down.
     func add(_ call: HTTP1Call, deadline: NIODeadline) throws -> Slot {
         if timer == nil || deadline < timer!.at { try arm(at: deadline) }
         if let index = freeSlots.popLast() {
-            calls[index] = call
-            deadlines[index] = deadline
+            entries[index] = (call, deadline)
             return Slot(index: index)
         }
-        calls.append(call)
-        deadlines.append(deadline)
-        return Slot(index: calls.count - 1)
+        entries.append((call, deadline))
+        return Slot(index: entries.count - 1)
     }
 
     /// Stops watching `call`, which `slot` was given for. A slot the watch freed meanwhile (the
     /// call's deadline passed) may hold another call by now: that one stays.
     func remove(_ call: HTTP1Call, from slot: Slot) {
-        guard calls[slot.index] === call else { return }
-        calls[slot.index] = nil
+        guard entries[slot.index]?.call === call else { return }
+        entries[slot.index] = nil
         freeSlots.append(slot.index)
         // The timer stays: moving it costs more than letting it fire once for nothing.
         if count == 0 { removeAllSlots() }
@@ -62,8 +60,7 @@ final class HTTP1DeadlineWatch {
     }
 
     private func removeAllSlots() {
-        calls.removeAll(keepingCapacity: true)
-        deadlines.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         freeSlots.removeAll(keepingCapacity: true)
     }
 
@@ -75,14 +72,14 @@ final class HTTP1DeadlineWatch {
         let now = NIODeadline.now()
         var due: [HTTP1Call] = []
         var earliest: NIODeadline?
-        for index in calls.indices {
-            guard let call = calls[index] else { continue }
-            if deadlines[index] <= now {
+        for index in entries.indices {
+            guard let (call, deadline) = entries[index] else { continue }
+            if deadline <= now {
                 due.append(call)
-                calls[index] = nil
+                entries[index] = nil
                 freeSlots.append(index)
-            } else if earliest.map({ deadlines[index] < $0 }) ?? true {
-                earliest = deadlines[index]
+            } else {
+                earliest = min(earliest ?? deadline, deadline)
             }
         }
         if count == 0 {

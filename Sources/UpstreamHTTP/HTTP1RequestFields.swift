@@ -11,8 +11,6 @@ import NIOHTTP1
 /// The fields the pool sets itself are left out: `host` and `content-length` always, and a
 /// `proxy-authorization` when a plain-HTTP proxy gets its own (`encoded(droppingProxyAuthorization:)`).
 public struct HTTP1RequestFields: Sendable, ExpressibleByDictionaryLiteral, CustomReflectable {
-    /// The fields as given.
-    public let fields: HTTPHeaders
     /// All the fields but `host` and `content-length`.
     private let encoded: ByteBuffer
     /// The same without `proxy-authorization`, when the caller gave one.
@@ -40,7 +38,6 @@ public struct HTTP1RequestFields: Sendable, ExpressibleByDictionaryLiteral, Cust
             Self.write(name, value, to: &encoded)
             if !isProxyAuthorization { Self.write(name, value, to: &withoutProxyAuthorization) }
         }
-        self.fields = headers
         self.encoded = encoded
         self.withoutProxyAuthorization = sawProxyAuthorization ? withoutProxyAuthorization : nil
         self.areValid = valid

@@ -17,7 +17,7 @@ import Testing
         var head = AnswerHead(version: .http1_1, status: .ok)
         head.add("content-type", "application/json")
         head.add("x-nexus-retries", 0)
-        head.addContentLength(1234)
+        head.add("content-length", 1234)
         #expect(!head.isChunked)
         #expect(
             wire(head)

@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import NIOCore
 import Testing
-import UpstreamHTTP
 
 @testable import Gateway
+@testable import UpstreamHTTP
 
 @Suite struct NexusClientTests {
     @Test func aPlainModelIDIsItsOwnPathSegment() {
@@ -27,10 +27,12 @@ import UpstreamHTTP
             key: Secret(key))
         let request = try client.request(.converseStream, modelID: "claude-sonnet-4.6", body: ByteBuffer(string: "{}"))
         #expect(request.path == "/base/model/claude-sonnet-4.6/converse-stream")
-        #expect(request.headers.fields["authorization"] == ["Bearer \(key)"])
-        #expect(request.headers.fields["accept"] == ["application/vnd.amazon.eventstream"])
+        let head = String(buffer: try #require(HTTP1RequestEncoding.head(of: request, proxy: nil)))
+        #expect(head.contains("\r\nauthorization: Bearer \(key)\r\n"))
+        #expect(head.contains("\r\naccept: application/vnd.amazon.eventstream\r\n"))
         let converse = try client.request(.converse, modelID: "m", body: ByteBuffer())
-        #expect(converse.headers.fields["accept"] == ["application/json"])
+        let converseHead = try #require(HTTP1RequestEncoding.head(of: converse, proxy: nil))
+        #expect(String(buffer: converseHead).contains("\r\naccept: application/json\r\n"))
         var dumped = ""
         dump(client, to: &dumped)
         #expect(!dumped.contains(key) && dumped.contains("<redacted>"))

@@ -249,7 +249,7 @@ private func splits(_ text: String) -> [[[UInt8]]] {
 
     @Test func fieldsAreEncodedOnceAndTheirMirrorHidesTheirValues() throws {
         let fields: HTTP1RequestFields = ["accept": "application/json", "authorization": "Bearer secret-key"]
-        #expect(fields.areValid && fields.fields["authorization"] == ["Bearer secret-key"])
+        #expect(fields.areValid)
         let request = try #require(
             HTTP1RequestEncoding.wire(
                 HTTP1Request(target: Self.nexus, path: "/p", headers: fields, body: ByteBuffer()), proxy: nil))
