@@ -35,12 +35,22 @@ public struct JSONFieldReader: Sendable {
     }
 
     public func string(_ key: String) throws(APIError) -> String {
+        try text(key).string
+    }
+
+    public func optionalString(_ key: String) throws(APIError) -> String? {
+        try optionalText(key)?.string
+    }
+
+    /// A string member as it is: a long literal stays one, to be written back as it came.
+    public func text(_ key: String) throws(APIError) -> JSONString {
         let value = try required(key)
         guard case .string(let s) = value else { throw typeError(key, "a valid string") }
         return s
     }
 
-    public func optionalString(_ key: String) throws(APIError) -> String? {
+    /// An optional string member as it is; see `text(_:)`.
+    public func optionalText(_ key: String) throws(APIError) -> JSONString? {
         guard let value = value(key) else { return nil }
         guard case .string(let s) = value else { throw typeError(key, "a valid string") }
         return s

@@ -34,16 +34,26 @@ public enum MediaSource: Sendable, Hashable {
 
 /// A content block of an Anthropic message.
 public enum ContentBlock: Sendable, Hashable {
-    case text(String, cacheControl: CacheControl?)
+    case text(JSONString, cacheControl: CacheControl?)
     case image(MediaSource, cacheControl: CacheControl?)
     case document(Document)
     case toolUse(id: String, name: String, input: JSONValue, cacheControl: CacheControl?)
     case toolResult(ToolResult)
-    case thinking(thinking: String, signature: String)
+    case thinking(thinking: JSONString, signature: JSONString)
     case redactedThinking(data: String)
     /// A block the gateway cannot translate (server tool results, MCP, containers…), kept by type
     /// name so the translator can give a precise error.
     case unsupported(type: String)
+
+    /// A text block from a `String`.
+    @inlinable public static func text(_ text: String, cacheControl: CacheControl?) -> ContentBlock {
+        .text(JSONString(text), cacheControl: cacheControl)
+    }
+
+    /// A thinking block from `String`s.
+    @inlinable public static func thinking(thinking: String, signature: String) -> ContentBlock {
+        .thinking(thinking: JSONString(thinking), signature: JSONString(signature))
+    }
 
     public struct Document: Sendable, Hashable {
         public var source: MediaSource
@@ -108,10 +118,10 @@ public struct Message: Sendable, Hashable {
 
 /// A text block of the top-level `system` prompt.
 public struct SystemBlock: Sendable, Hashable {
-    public var text: String
+    public var text: JSONString
     public var cacheControl: CacheControl?
 
-    public init(text: String, cacheControl: CacheControl? = nil) {
+    public init(text: JSONString, cacheControl: CacheControl? = nil) {
         self.text = text
         self.cacheControl = cacheControl
     }
@@ -122,13 +132,13 @@ public struct Tool: Sendable, Hashable {
     /// `nil` or `"custom"` for client tools; e.g. `web_search_20250305` for server tools.
     public var type: String?
     public var name: String
-    public var description: String?
+    public var description: JSONString?
     public var inputSchema: JSONValue?
     public var strict: Bool?
     public var cacheControl: CacheControl?
 
     public init(
-        type: String? = nil, name: String, description: String? = nil, inputSchema: JSONValue?,
+        type: String? = nil, name: String, description: JSONString? = nil, inputSchema: JSONValue?,
         strict: Bool? = nil, cacheControl: CacheControl? = nil
     ) {
         self.type = type
@@ -212,7 +222,7 @@ public struct MessagesRequest: Sendable, Hashable {
                 guard case .string(let s) = v else {
                     throw .invalid("stop_sequences.\(i): Input should be a valid string")
                 }
-                return s
+                return s.string
             }
         } else {
             stopSequences = []
@@ -252,7 +262,7 @@ public struct MessagesRequest: Sendable, Hashable {
                 guard type == "text" else {
                     throw .invalid("\(br.path("type")): Input should be 'text'")
                 }
-                result.append(SystemBlock(text: try br.string("text"), cacheControl: try CacheControl.parse(br)))
+                result.append(SystemBlock(text: try br.text("text"), cacheControl: try CacheControl.parse(br)))
             }
             return result
         default:
@@ -292,7 +302,7 @@ public struct MessagesRequest: Sendable, Hashable {
         let type = try r.string("type")
         switch type {
         case "text":
-            return .text(try r.string("text"), cacheControl: try CacheControl.parse(r))
+            return .text(try r.text("text"), cacheControl: try CacheControl.parse(r))
         case "image":
             return .image(try parseSource(r, allowText: false), cacheControl: try CacheControl.parse(r))
         case "document":
@@ -316,7 +326,7 @@ public struct MessagesRequest: Sendable, Hashable {
                     toolUseID: try r.string("tool_use_id"), content: content,
                     isError: try r.optionalBool("is_error") ?? false, cacheControl: try CacheControl.parse(r)))
         case "thinking":
-            return .thinking(thinking: try r.string("thinking"), signature: try r.optionalString("signature") ?? "")
+            return .thinking(thinking: try r.text("thinking"), signature: try r.optionalText("signature") ?? "")
         case "redacted_thinking":
             return .redactedThinking(data: try r.string("data"))
         case "server_tool_use", "web_search_tool_result", "web_fetch_tool_result", "code_execution_tool_result",
@@ -350,7 +360,7 @@ public struct MessagesRequest: Sendable, Hashable {
                 guard case .text(let t, _) = b else {
                     throw .invalid("\(s.path("content")): only text blocks are supported in a content document")
                 }
-                texts.append(t)
+                texts.append(t.string)
             }
             return .content(texts)
         default:
@@ -367,7 +377,7 @@ public struct MessagesRequest: Sendable, Hashable {
             let schema = try r.required("input_schema")
             guard case .object = schema else { throw r.typeError("input_schema", "a valid dictionary") }
             return Tool(
-                type: type, name: name, description: try r.optionalString("description"), inputSchema: schema,
+                type: type, name: name, description: try r.optionalText("description"), inputSchema: schema,
                 strict: try r.optionalBool("strict"), cacheControl: try CacheControl.parse(r))
         }
         return Tool(type: type, name: name, inputSchema: nil, cacheControl: try CacheControl.parse(r))

@@ -3,12 +3,13 @@ import NexusJSON
 /// A Converse content block (the members of botocore's `ContentBlock` union that we send or
 /// receive). Blobs (`bytes`, `redactedContent`) are base64 strings, as on the JSON wire.
 public enum ConverseBlock: Sendable, Hashable {
-    case text(String)
+    /// Text; a checked literal of the client's request is written as it came (`JSONString`).
+    case text(JSONString)
     case image(format: String, bytes: String)
     case document(Document)
     case toolUse(id: String, name: String, input: JSONValue)
     case toolResult(id: String, content: [ToolResultContent], isError: Bool)
-    case reasoningText(text: String, signature: String?)
+    case reasoningText(text: JSONString, signature: JSONString?)
     case redactedContent(String)
     /// A cache breakpoint: everything before it is a cacheable prefix.
     case cachePoint(ttl: String?)
@@ -37,15 +38,26 @@ public enum ConverseBlock: Sendable, Hashable {
     }
 
     public enum ToolResultContent: Sendable, Hashable {
-        case text(String)
+        case text(JSONString)
         case json(JSONValue)
         case image(format: String, bytes: String)
         case document(Document)
+
+        /// A text item from a `String`.
+        @inlinable public static func text(_ text: String) -> Self { .text(JSONString(text)) }
     }
 
     public var isCachePoint: Bool {
         if case .cachePoint = self { return true }
         return false
+    }
+
+    /// A text block from a `String`.
+    @inlinable public static func text(_ text: String) -> ConverseBlock { .text(JSONString(text)) }
+
+    /// A reasoning block from `String`s.
+    @inlinable public static func reasoningText(text: String, signature: String?) -> ConverseBlock {
+        .reasoningText(text: JSONString(text), signature: signature.map { JSONString($0) })
     }
 
     /// Writes the block as Converse's `ContentBlock` union: one member named for its kind.
@@ -233,8 +245,11 @@ public struct ConverseMessage: Sendable, Hashable {
 
 /// An entry of `system`.
 public enum ConverseSystemBlock: Sendable, Hashable {
-    case text(String)
+    case text(JSONString)
     case cachePoint(ttl: String?)
+
+    /// A text entry from a `String`.
+    @inlinable public static func text(_ text: String) -> Self { .text(JSONString(text)) }
 
     public func write(to json: inout JSONStreamWriter) {
         json.beginObject()
@@ -254,7 +269,7 @@ public enum ConverseSystemBlock: Sendable, Hashable {
 
 /// An entry of `toolConfig.tools`.
 public enum ConverseTool: Sendable, Hashable {
-    case spec(name: String, description: String?, inputSchema: JSONValue, strict: Bool?)
+    case spec(name: String, description: JSONString?, inputSchema: JSONValue, strict: Bool?)
     case cachePoint(ttl: String?)
 
     public func write(to json: inout JSONStreamWriter) {

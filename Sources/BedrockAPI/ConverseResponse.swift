@@ -111,7 +111,7 @@ extension ConverseBlock {
     /// Parses an output content block. Returns nil for blocks an assistant answer may carry but
     /// Anthropic's API has no place for (e.g. `citationsContent` is flattened by the caller).
     public init?(responseJSON json: JSONValue) throws(ConverseDecodingError) {
-        if let text = json["text"]?.stringValue {
+        if let text = json["text"]?.jsonStringValue {
             self = .text(text)
         } else if let toolUse = json["toolUse"] {
             guard let id = toolUse["toolUseId"]?.stringValue, let name = toolUse["name"]?.stringValue else {
@@ -120,14 +120,15 @@ extension ConverseBlock {
             self = .toolUse(id: id, name: name, input: toolUse["input"] ?? .object([:]))
         } else if let reasoning = json["reasoningContent"] {
             if let rt = reasoning["reasoningText"] {
-                self = .reasoningText(text: rt["text"]?.stringValue ?? "", signature: rt["signature"]?.stringValue)
+                self = .reasoningText(
+                    text: rt["text"]?.jsonStringValue ?? "", signature: rt["signature"]?.jsonStringValue)
             } else if let redacted = reasoning["redactedContent"]?.stringValue {
                 self = .redactedContent(redacted)
             } else {
                 throw ConverseDecodingError("reasoningContent block without reasoningText or redactedContent")
             }
         } else if let citations = json["citationsContent"]?["content"]?.arrayValue {
-            self = .text(citations.compactMap { $0["text"]?.stringValue }.joined())
+            self = .text(JSONString(citations.compactMap { $0["text"]?.stringValue }.joined()))
         } else {
             return nil
         }

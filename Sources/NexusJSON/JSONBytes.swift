@@ -58,6 +58,72 @@ enum JSONBytes {
         return end
     }
 
+    /// The index of the first byte >= 0x80 in `p[from..<end]`, or `end`. Eight bytes at a time.
+    @inline(__always)
+    static func firstNonASCII(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
+        var i = from
+        #if _endian(little)
+        while end &- i >= 8 {
+            let high = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080
+            if high != 0 { return i &+ high.trailingZeroBitCount &>> 3 }
+            i &+= 8
+        }
+        #endif
+        while i < end, p[i] < 0x80 { i &+= 1 }
+        return i
+    }
+
+    /// True when `p[from..<end]` is valid UTF-8 (by the rules of `decodeScalar`, the standard
+    /// library's). ASCII runs are skipped eight bytes at a time.
+    static func isValidUTF8(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Bool {
+        var i = firstNonASCII(p, from: from, end: end)
+        while i < end {
+            guard let (_, length) = decodeScalar(p, at: i, end: end) else { return false }
+            i = firstNonASCII(p, from: i &+ length, end: end)
+        }
+        return true
+    }
+
+    /// The value of the four hex digits at `p[offset...]`, or nil.
+    @inline(__always)
+    static func hex4(_ p: UnsafePointer<UInt8>, at offset: Int, end: Int) -> UInt32? {
+        guard end &- offset >= 4 else { return nil }
+        var value: UInt32 = 0
+        for k in 0..<4 {
+            guard let digit = hexValue(p[offset &+ k]) else { return nil }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    /// The length of the text of a string literal's content that the parser checked (valid
+    /// escapes, surrogates in pairs): its bytes less what escapes take over their text.
+    static func decodedLength(ofCheckedLiteral content: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let p = content.baseAddress else { return 0 }
+        let end = content.count
+        var length = end
+        var i = firstStringSpecial(p, from: 0, end: end)
+        while i < end {
+            if p[i &+ 1] != UInt8(ascii: "u") {
+                length &-= 1
+                i &+= 2
+            } else {
+                let unit = hex4(p, at: i &+ 2, end: end) ?? 0
+                switch unit {
+                case 0..<0x80: length &-= 5
+                case 0x80..<0x800: length &-= 4
+                case 0xD800...0xDBFF:
+                    length &-= 8  // 12 bytes of a pair, 4 of text
+                    i &+= 6
+                default: length &-= 3
+                }
+                i &+= 6
+            }
+            i = firstStringSpecial(p, from: i, end: end)
+        }
+        return length
+    }
+
     /// A word with the high bit of a byte set when that byte is `"`, `\` or < 0x20, zero when none is.
     @inline(__always)
     static func stringSpecialMask(_ word: UInt64) -> UInt64 {

@@ -33,12 +33,21 @@ extension JSONValue {
     }
 
     /// Parses the readable bytes of `buffer` in place (no copy); see `parse(_:maxDepth:)` on raw bytes.
+    ///
+    /// String values of `JSONString.literalThreshold` bytes or more come out as checked literals:
+    /// slices of `buffer`, written back as they came (see `JSONString`).
     public static func parse(
         _ buffer: ByteBuffer,
         maxDepth: Int = JSONValue.defaultMaxDepth
     ) throws(JSONParseError) -> JSONValue {
         try buffer.withUnsafeReadableBytes { (bytes) throws(JSONParseError) -> JSONValue in
-            try parse(bytes, maxDepth: maxDepth)
+            guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                throw JSONParseError(offset: 0, line: 1, column: 1, reason: "Unexpected end of input")
+            }
+            var parser = JSONParser(
+                start: base.assumingMemoryBound(to: UInt8.self), end: bytes.count, maxDepth: maxDepth,
+                literalSource: buffer)
+            return try parser.parseDocument()
         }
     }
 
@@ -78,11 +87,15 @@ struct JSONParser: ~Copyable {
     private let maxDepth: Int
     /// Decoding buffer for strings with escapes, reused for every such string of one parse.
     private var scratch = ByteAccumulator()
+    /// The buffer whose readable bytes are the input, when long string values may be kept as
+    /// slices of it (`JSONString`).
+    private let literalSource: ByteBuffer?
 
-    init(start: UnsafePointer<UInt8>, end: Int, maxDepth: Int) {
+    init(start: UnsafePointer<UInt8>, end: Int, maxDepth: Int, literalSource: ByteBuffer? = nil) {
         self.start = start
         self.end = end
         self.maxDepth = maxDepth
+        self.literalSource = literalSource
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
@@ -191,7 +204,7 @@ struct JSONParser: ~Copyable {
     private mutating func parseScalar() throws(JSONParseError) -> JSONValue {
         switch start[index] {
         case JSONBytes.quote:
-            return .string(try parseString())
+            return .string(try parseStringValue())
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .number(try parseNumber())
         case UInt8(ascii: "t"):
@@ -260,6 +273,103 @@ struct JSONParser: ~Copyable {
     }
 
     // MARK: Strings
+
+    /// Parses a string value; `index` is on its opening quote. With a `literalSource`, a long
+    /// string becomes a checked literal; anything else (and any error) takes `parseString`.
+    private mutating func parseStringValue() throws(JSONParseError) -> JSONString {
+        guard let literalSource else { return JSONString(try parseString()) }
+        let contentStart = index &+ 1
+        var sawNonASCII = false
+        let special = JSONBytes.firstStringSpecial(start, from: contentStart, end: end, sawNonASCII: &sawNonASCII)
+        if special < end, start[special] == JSONBytes.quote, special &- contentStart < JSONString.literalThreshold {
+            // A short string without escapes: `parseString`'s fast path, without scanning again.
+            index = special &+ 1
+            let content = UnsafeBufferPointer(start: start + contentStart, count: special &- contentStart)
+            return JSONString(
+                try makeString(content, validating: sawNonASCII, sourceStart: contentStart, sourceEnd: special))
+        }
+        if let literal = checkedLiteral(
+            contentStart: contentStart, from: special, sawNonASCII: sawNonASCII, in: literalSource)
+        {
+            return literal
+        }
+        return JSONString(try parseString())
+    }
+
+    /// The string whose content starts at `contentStart` as a checked literal, scanning on from
+    /// `position` (the first `"`, `\` or control character), and `index` past it. Nil, `index`
+    /// unmoved, for a string that is short, holds a `\u` escape of a lone surrogate (decoded to
+    /// U+FFFD), or is invalid: `parseString` takes those, and reports the errors.
+    private mutating func checkedLiteral(
+        contentStart: Int, from position: Int, sawNonASCII: Bool, in source: ByteBuffer
+    ) -> JSONString? {
+        var position = position
+        var sawNonASCII = sawNonASCII
+        var hasEscapes = false
+        while true {
+            guard position < end else { return nil }
+            let byte = start[position]
+            if byte == JSONBytes.quote { break }
+            guard byte == JSONBytes.backslash, position &+ 1 < end else { return nil }
+            hasEscapes = true
+            let letter = start[position &+ 1]
+            if JSONBytes.unescaped(letter) != nil {
+                position &+= 2
+            } else {
+                guard letter == UInt8(ascii: "u"), let unit = JSONBytes.hex4(start, at: position &+ 2, end: end) else {
+                    return nil
+                }
+                switch unit {
+                case 0xD800...0xDBFF:
+                    let low = position &+ 6
+                    guard end &- low >= 6, start[low] == JSONBytes.backslash, start[low &+ 1] == UInt8(ascii: "u"),
+                        let unit = JSONBytes.hex4(start, at: low &+ 2, end: end), (0xDC00...0xDFFF).contains(unit)
+                    else { return nil }
+                    position = low &+ 6
+                case 0xDC00...0xDFFF:
+                    return nil
+                default:
+                    position &+= 6
+                }
+            }
+            position = JSONBytes.firstStringSpecial(start, from: position, end: end, sawNonASCII: &sawNonASCII)
+        }
+        let length = position &- contentStart
+        guard length >= JSONString.literalThreshold else { return nil }
+        if sawNonASCII, !JSONBytes.isValidUTF8(start, from: contentStart, end: position) { return nil }
+        index = position &+ 1
+        let slice = source.getSlice(at: source.readerIndex &+ contentStart, length: length)!
+        return JSONString(literal: slice, hasEscapes: hasEscapes)
+    }
+
+    /// The text of a literal's content checked by `checkedLiteral`: escapes are valid and
+    /// surrogate escapes come in pairs, so nothing here can fail.
+    static func decodeCheckedLiteral(_ content: UnsafeBufferPointer<UInt8>) -> String {
+        guard let p = content.baseAddress else { return "" }
+        let end = content.count
+        var text = ByteAccumulator()
+        var i = 0
+        while i < end {
+            let special = JSONBytes.firstStringSpecial(p, from: i, end: end)
+            text.append(p + i, count: special &- i)
+            guard special < end else { break }
+            let letter = p[special &+ 1]
+            if let decoded = JSONBytes.unescaped(letter) {
+                text.append(decoded)
+                i = special &+ 2
+                continue
+            }
+            let unit = JSONBytes.hex4(p, at: special &+ 2, end: end) ?? 0xFFFD
+            if (0xD800...0xDBFF).contains(unit), let low = JSONBytes.hex4(p, at: special &+ 8, end: end) {
+                text.appendScalar(0x10000 &+ ((unit &- 0xD800) << 10 | (low &- 0xDC00)))
+                i = special &+ 12
+            } else {
+                text.appendScalar(unit)
+                i = special &+ 6
+            }
+        }
+        return String(decoding: text.bytes, as: UTF8.self)
+    }
 
     /// Parses a string literal; `index` is on its opening quote.
     private mutating func parseString() throws(JSONParseError) -> String {

@@ -90,7 +90,7 @@ struct JSONWriter: ~Copyable {
         case .number(let literal):
             writeNumber(literal)
         case .string(let string):
-            writeString(string)
+            string.write(to: &self)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
             // Elements and members are read in place (`members[position].key`), not bound to a
@@ -219,7 +219,7 @@ struct JSONWriter: ~Copyable {
         case .null: return 4
         case .bool(let flag): return flag ? 4 : 5
         case .number(let literal): return max(literal.utf8.count, 4)
-        case .string(let string): return estimatedByteCount(ofString: string)
+        case .string(let string): return string.estimatedByteCount
         case .array(let elements):
             var total = 2 &+ max(elements.count &- 1, 0)
             elements.withUnsafeBufferPointer { elements in
@@ -250,7 +250,7 @@ struct JSONWriter: ~Copyable {
         case .number(let literal):
             return withUTF8(of: literal) { utf8 in JSONBytes.isValidNumberLiteral(utf8) ? utf8.count : 4 }
         case .string(let string):
-            return byteCount(ofString: string)
+            return string.jsonByteCount
         case .array(let elements):
             // Brackets and the commas between elements.
             var total = 2 &+ max(elements.count &- 1, 0)

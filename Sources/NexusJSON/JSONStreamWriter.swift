@@ -49,6 +49,13 @@ public struct JSONStreamWriter: ~Copyable {
         needsComma = true
     }
 
+    /// A string value; a checked literal goes as it came (see `JSONString`).
+    public mutating func string(_ value: JSONString) {
+        separate()
+        value.write(to: &base)
+        needsComma = true
+    }
+
     public mutating func int(_ value: Int) {
         separate()
         base.writeNumber(String(value))

@@ -9,9 +9,12 @@ public enum JSONValue: Sendable, Hashable {
     case bool(Bool)
     /// The number's literal text, exactly as parsed (or as produced by `JSONValue.int`/`double`).
     case number(String)
-    case string(String)
+    case string(JSONString)
     case array([JSONValue])
     case object(JSONObject)
+
+    /// A string value.
+    @inlinable public static func string(_ value: String) -> JSONValue { .string(JSONString(value)) }
 
     /// A number value from an integer.
     @inlinable public static func int(_ value: Int) -> JSONValue { .number(String(value)) }
@@ -26,8 +29,14 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue {
-    /// The string payload, or nil.
+    /// The string payload's text, or nil. A checked literal is decoded on each use.
     @inlinable public var stringValue: String? {
+        if case .string(let s) = self { return s.string }
+        return nil
+    }
+
+    /// The string payload as it is (a checked literal stays one), or nil.
+    @inlinable public var jsonStringValue: JSONString? {
         if case .string(let s) = self { return s }
         return nil
     }
@@ -153,7 +162,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
-    public init(stringLiteral value: String) { self = .string(value) }
+    public init(stringLiteral value: String) { self = .string(JSONString(value)) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }

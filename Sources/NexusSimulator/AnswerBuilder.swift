@@ -12,8 +12,8 @@ struct SimulatedAnswer: Sendable {
         var words = 0
         for block in blocks {
             switch block {
-            case .text(let text): words += Words.count(text)
-            case .reasoningText(let text, _): words += Words.count(text)
+            case .text(let text): words += Words.count(text.string)
+            case .reasoningText(let text, _): words += Words.count(text.string)
             case .toolUse(_, _, let input): words += Words.count(input.jsonString)
             case .redactedContent: words += 1
             default: break

@@ -34,10 +34,11 @@ struct ModelFieldsValidator {
             }
             let accepted = options.betas(acceptedBy: model)
             for (index, item) in items.enumerated() {
-                guard case .string(let beta) = item else {
+                guard case .string(let betaText) = item else {
                     return .malformed(
                         "#/anthropic_beta/\(index): expected type: String, found: \(ShapeValidator.javaTypeName(item))")
                 }
+                let beta = betaText.string
                 guard accepted.contains(beta) else { return .validation("invalid beta flag") }
                 betas.append(beta)
             }

@@ -68,11 +68,11 @@ struct ShapeValidator {
                 guard case .string(let text) = item else {
                     throw typeMismatch("\(pointer)/\(key)", expected: "String", item)
                 }
-                checkString(text, valueRule, awsPath: "\(awsPath).\(key).value")
+                checkString(text.string, valueRule, awsPath: "\(awsPath).\(key).value")
             }
         case .string(let rule):
             guard case .string(let text) = value else { throw typeMismatch(pointer, expected: "String", value) }
-            checkString(text, rule, awsPath: awsPath)
+            checkString(text.string, rule, awsPath: awsPath)
         case .integer(let min, let max):
             guard case .number = value, let number = value.intValue, number >= Int(Int32.min), number <= Int(Int32.max)
             else { throw typeMismatch(pointer, expected: "Integer", value) }
@@ -98,7 +98,7 @@ struct ShapeValidator {
             guard case .string(let text) = value else { throw typeMismatch(pointer, expected: "String", value) }
             if text.isEmpty {
                 violate(awsPath, shown: nil, "Member must have length greater than or equal to 1")
-            } else if !Base64.isValid(text) {
+            } else if !Base64.isValid(text.string) {
                 failurePointer = pointer
                 throw .malformed("\(pointer): invalid base64 value")
             }

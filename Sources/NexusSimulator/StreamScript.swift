@@ -33,18 +33,18 @@ struct StreamScript: Sendable {
         for (index, block) in answer.blocks.enumerated() {
             switch block {
             case .text(let text):
-                for piece in Words.chunks(text) { events.append(.contentBlockDelta(index: index, delta: .text(piece))) }
+                for piece in Words.chunks(text.string) { events.append(.contentBlockDelta(index: index, delta: .text(piece))) }
             case .toolUse(let id, let name, let input):
                 events.append(.contentBlockStart(index: index, start: .toolUse(id: id, name: name)))
                 for piece in jsonChunks(input.jsonString) {
                     events.append(.contentBlockDelta(index: index, delta: .toolUseInput(piece)))
                 }
             case .reasoningText(let text, let signature):
-                for piece in Words.chunks(text) {
+                for piece in Words.chunks(text.string) {
                     events.append(.contentBlockDelta(index: index, delta: .reasoningText(piece)))
                 }
                 if let signature {
-                    events.append(.contentBlockDelta(index: index, delta: .reasoningSignature(signature)))
+                    events.append(.contentBlockDelta(index: index, delta: .reasoningSignature(signature.string)))
                 }
             case .redactedContent(let data):
                 events.append(.contentBlockDelta(index: index, delta: .redactedContent(data)))

@@ -326,7 +326,7 @@ struct State {
     func trimPrefill(_ message: inout ConverseMessage) {
         while let index = message.content.lastIndex(where: { !$0.isCachePoint }) {
             guard case .text(let text) = message.content[index] else { return }
-            var trimmed = Substring(text)
+            var trimmed = Substring(text.string)
             while let l = trimmed.last, l.isWhitespace { trimmed = trimmed.dropLast() }
             if trimmed.isEmpty {
                 message.content.remove(at: index)

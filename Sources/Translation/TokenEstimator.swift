@@ -11,14 +11,14 @@ public enum TokenEstimator {
     public static func estimate(_ request: ConverseRequest) -> Int {
         var bytes = 0
         var fixed = 0
-        for block in request.system { if case .text(let t) = block { bytes += t.utf8.count } }
+        for block in request.system { if case .text(let t) = block { bytes += t.utf8Count } }
         for message in request.messages {
             fixed += 4
             for block in message.content { count(block, bytes: &bytes, fixed: &fixed) }
         }
         for tool in request.tools {
             if case .spec(let name, let description, let schema, _) = tool {
-                bytes += name.utf8.count + (description?.utf8.count ?? 0) + schema.jsonByteCount
+                bytes += name.utf8.count + (description?.utf8Count ?? 0) + schema.jsonByteCount
                 fixed += 8
             }
         }
@@ -27,7 +27,7 @@ public enum TokenEstimator {
 
     static func count(_ block: ConverseBlock, bytes: inout Int, fixed: inout Int) {
         switch block {
-        case .text(let t): bytes += t.utf8.count
+        case .text(let t): bytes += t.utf8Count
         case .image: fixed += 1_600
         case .document(let d):
             switch d.source {
@@ -39,13 +39,13 @@ public enum TokenEstimator {
         case .toolResult(_, let content, _):
             for c in content {
                 switch c {
-                case .text(let t): bytes += t.utf8.count
+                case .text(let t): bytes += t.utf8Count
                 case .json(let j): bytes += j.jsonByteCount
                 case .image: fixed += 1_600
                 case .document: fixed += 1_500
                 }
             }
-        case .reasoningText(let text, _): bytes += text.utf8.count
+        case .reasoningText(let text, _): bytes += text.utf8Count
         case .redactedContent(let data): bytes += data.utf8.count / 2
         case .cachePoint: break
         }

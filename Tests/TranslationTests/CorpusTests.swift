@@ -1,6 +1,7 @@
 import AnthropicAPI
 import BedrockAPI
 import Foundation
+import NIOCore
 import NexusJSON
 import Testing
 import Translation
@@ -9,6 +10,7 @@ import Translation
 /// `scripts/capture-claude-code`): each must translate, and the Converse body must keep every
 /// rule Bedrock enforces. With an empty corpus the parameterized tests have no cases.
 func isBlank(_ text: String) -> Bool { text.allSatisfy { $0.isWhitespace } }
+func isBlank(_ text: JSONString) -> Bool { isBlank(text.string) }
 
 enum Corpus {
     static let directory: URL? =
@@ -64,6 +66,25 @@ enum Corpus {
         // Not a gate: documents whether the corpus tests below ran.
         try #require(Corpus.directory != nil, "Fixtures/claude-code is not in the test bundle")
         if Corpus.files.isEmpty { print("Fixtures/claude-code holds no captures yet: corpus tests have no cases") }
+    }
+
+    /// The gateway parses bodies from a `ByteBuffer`, which keeps long strings as checked
+    /// literals written back as they came: the translation must mean what it means when every
+    /// string is decoded.
+    @Test(arguments: Corpus.files)
+    func literalsTranslateLikeStrings(_ file: String) throws {
+        let (capture, fromStrings) = try Corpus.translate(file)
+        let url = try #require(Corpus.directory).appendingPathComponent(file)
+        let parsed = try JSONValue.parse(ByteBuffer(bytes: try Data(contentsOf: url)))
+        let request = try MessagesRequest(
+            json: try #require(parsed["body"]), requireMaxTokens: !capture.path.contains("count_tokens"))
+        let profile = try ModelCatalog().resolve(request.model)
+        let fromLiterals = try RequestTranslator().translate(request, profile: profile, betas: capture.betas)
+        #expect(fromLiterals.converse == fromStrings.converse)
+        var body = ByteBuffer()
+        body.writeJSON(estimatedByteCount: 1024) { fromLiterals.converse.write(to: &$0) }
+        #expect(try JSONValue.parse(Array(buffer: body)) == fromStrings.converse.jsonValue)
+        #expect(TokenEstimator.estimate(fromLiterals.converse) == TokenEstimator.estimate(fromStrings.converse))
     }
 
     @Test(arguments: Corpus.files)
@@ -167,7 +188,7 @@ enum Corpus {
         var cursor = userTexts.startIndex
         for text in systemMessages {
             guard let found = userTexts[cursor...].firstIndex(of: text) else {
-                Issue.record("system message text not folded into a user turn: \(text.prefix(60))")
+                Issue.record("system message text not folded into a user turn: \(text.string.prefix(60))")
                 break
             }
             cursor = found + 1
@@ -181,7 +202,7 @@ enum Corpus {
         if let last = messages.last, last.role == "assistant",
             case .text(let text)? = last.content.last(where: { !$0.isCachePoint })
         {
-            #expect(text.last.map { !$0.isWhitespace } ?? true)
+            #expect(text.string.last.map { !$0.isWhitespace } ?? true)
         }
 
         // Fields and betas.
