@@ -238,8 +238,12 @@ extension HTTP1ConnectionPoolTests {
                 #expect(ContinuousClock.now - started >= .milliseconds(deadline - 10))
                 #expect(try await recorder.read { $0.events } == ["failed \(HTTP1ClientError.deadlineExceeded)"])
                 if recorder === first {
-                    // Not held to the timer armed for the call that started first.
-                    #expect(try await late.read { $0.events } == [])
+                    // Not held to the timer armed for the call that started first, nor failed
+                    // with it: `late` has not failed yet, unless its own deadline has passed too
+                    // (a loaded machine can get here late).
+                    let lateEvents = try await late.read { $0.events }
+                    let elapsed = ContinuousClock.now - started
+                    #expect(lateEvents == [] || elapsed >= .milliseconds(1490))
                 }
             }
             #expect(try await cancelled.read { $0.events } == [])
