@@ -23,12 +23,22 @@ extension JSONValue {
         _ bytes: UnsafeRawBufferPointer,
         maxDepth: Int = JSONValue.defaultMaxDepth
     ) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, maxDepth: maxDepth, literalSource: nil)
+    }
+
+    /// Parses `bytes`; with a `literalSource` (the buffer whose readable bytes they are), long
+    /// string values are kept as checked literals, slices of it.
+    static func parse(
+        _ bytes: UnsafeRawBufferPointer,
+        maxDepth: Int,
+        literalSource: ByteBuffer?
+    ) throws(JSONParseError) -> JSONValue {
         guard let base = bytes.baseAddress, !bytes.isEmpty else {
             throw JSONParseError(offset: 0, line: 1, column: 1, reason: "Unexpected end of input")
         }
         // Raw bytes are read as UInt8, the type every byte is compatible with.
         let start = base.assumingMemoryBound(to: UInt8.self)
-        var parser = JSONParser(start: start, end: bytes.count, maxDepth: maxDepth)
+        var parser = JSONParser(start: start, end: bytes.count, maxDepth: maxDepth, literalSource: literalSource)
         return try parser.parseDocument()
     }
 
@@ -41,13 +51,7 @@ extension JSONValue {
         maxDepth: Int = JSONValue.defaultMaxDepth
     ) throws(JSONParseError) -> JSONValue {
         try buffer.withUnsafeReadableBytes { (bytes) throws(JSONParseError) -> JSONValue in
-            guard let base = bytes.baseAddress, !bytes.isEmpty else {
-                throw JSONParseError(offset: 0, line: 1, column: 1, reason: "Unexpected end of input")
-            }
-            var parser = JSONParser(
-                start: base.assumingMemoryBound(to: UInt8.self), end: bytes.count, maxDepth: maxDepth,
-                literalSource: buffer)
-            return try parser.parseDocument()
+            try parse(bytes, maxDepth: maxDepth, literalSource: buffer)
         }
     }
 
@@ -536,15 +540,7 @@ struct JSONParser: ~Copyable {
     }
 
     /// The value of four hex digits at `offset`, or nil.
-    private func hex4(at offset: Int) -> UInt32? {
-        guard end &- offset >= 4 else { return nil }
-        var value: UInt32 = 0
-        for k in 0..<4 {
-            guard let digit = JSONBytes.hexValue(start[offset &+ k]) else { return nil }
-            value = value << 4 | digit
-        }
-        return value
-    }
+    private func hex4(at offset: Int) -> UInt32? { JSONBytes.hex4(start, at: offset, end: end) }
 
     // MARK: Errors
 

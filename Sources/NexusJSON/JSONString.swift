@@ -6,8 +6,8 @@ import NIOCore
 /// Why: a gateway copies most of a request's text from one JSON document to another without
 /// reading it: system prompts, tool descriptions, tool results. Turning each such literal into a
 /// `String` (unescaping it, then the standard library validating its UTF-8 a byte at a time)
-/// and writing it back (escaping it again) was about half of the time of translating a 50 KB
-/// Claude Code request. A literal is checked once by the parser (valid escapes, valid UTF-8, no
+/// and writing it back (escaping it again) was about 40 % of the time of translating a 50 KB
+/// Claude Code request (`bench/results.md`, section 13). A literal is checked once by the parser (valid escapes, valid UTF-8, no
 /// control characters) and written back as it came, with one copy.
 ///
 /// - `string` decodes a literal on each use: read it once where its text matters.
@@ -22,8 +22,8 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         case literal(Literal)
     }
 
-    /// A checked literal, boxed so that a `JSONString` (and a `JSONValue`) stays two words:
-    /// copying one is a single retain whatever it holds.
+    /// A checked literal, boxed so that a `JSONString` stays the size of a `String` (and a
+    /// `JSONValue` the size it was): copying one is a single retain whatever it holds.
     @usableFromInline
     final class Literal: Sendable {
         /// The bytes between the quotes.
