@@ -33,7 +33,9 @@ struct StreamScript: Sendable {
         for (index, block) in answer.blocks.enumerated() {
             switch block {
             case .text(let text):
-                for piece in Words.chunks(text.string) { events.append(.contentBlockDelta(index: index, delta: .text(piece))) }
+                for piece in Words.chunks(text.string) {
+                    events.append(.contentBlockDelta(index: index, delta: .text(piece)))
+                }
             case .toolUse(let id, let name, let input):
                 events.append(.contentBlockStart(index: index, start: .toolUse(id: id, name: name)))
                 for piece in jsonChunks(input.jsonString) {
