@@ -45,16 +45,6 @@ public enum ContentBlock: Sendable, Hashable {
     /// name so the translator can give a precise error.
     case unsupported(type: String)
 
-    /// A text block from a `String`.
-    @inlinable public static func text(_ text: String, cacheControl: CacheControl?) -> ContentBlock {
-        .text(JSONString(text), cacheControl: cacheControl)
-    }
-
-    /// A thinking block from `String`s.
-    @inlinable public static func thinking(thinking: String, signature: String) -> ContentBlock {
-        .thinking(thinking: JSONString(thinking), signature: JSONString(signature))
-    }
-
     public struct Document: Sendable, Hashable {
         public var source: MediaSource
         public var title: String?

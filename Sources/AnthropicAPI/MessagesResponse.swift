@@ -55,14 +55,6 @@ public enum ResponseBlock: Sendable, Hashable {
     case text(JSONString)
     case toolUse(id: String, name: String, input: JSONValue)
     case thinking(thinking: JSONString, signature: JSONString)
-
-    /// A text block from a `String`.
-    @inlinable public static func text(_ text: String) -> ResponseBlock { .text(JSONString(text)) }
-
-    /// A thinking block from `String`s.
-    @inlinable public static func thinking(thinking: String, signature: String) -> ResponseBlock {
-        .thinking(thinking: JSONString(thinking), signature: JSONString(signature))
-    }
     case redactedThinking(data: String)
 
     public func write(to json: inout JSONStreamWriter) {

@@ -42,9 +42,6 @@ public enum ConverseBlock: Sendable, Hashable {
         case json(JSONValue)
         case image(format: String, bytes: String)
         case document(Document)
-
-        /// A text item from a `String`.
-        @inlinable public static func text(_ text: String) -> Self { .text(JSONString(text)) }
     }
 
     public var isCachePoint: Bool {

@@ -73,17 +73,6 @@ enum JSONBytes {
         return i
     }
 
-    /// True when `p[from..<end]` is valid UTF-8 (by the rules of `decodeScalar`, the standard
-    /// library's). ASCII runs are skipped eight bytes at a time.
-    static func isValidUTF8(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Bool {
-        var i = firstNonASCII(p, from: from, end: end)
-        while i < end {
-            guard let (_, length) = decodeScalar(p, at: i, end: end) else { return false }
-            i = firstNonASCII(p, from: i &+ length, end: end)
-        }
-        return true
-    }
-
     /// The value of the four hex digits at `p[offset...]`, or nil.
     @inline(__always)
     static func hex4(_ p: UnsafePointer<UInt8>, at offset: Int, end: Int) -> UInt32? {
@@ -304,12 +293,14 @@ extension JSONBytes {
         return (scalar, length)
     }
 
-    /// The offset of the first byte of `p[from..<end]` that does not start a well-formed UTF-8 sequence, or nil.
+    /// The offset of the first byte of `p[from..<end]` that does not start a well-formed UTF-8
+    /// sequence (by `decodeScalar`'s rules, the standard library's), or nil. ASCII runs are
+    /// skipped eight bytes at a time: the parser checks long literals with it.
     static func firstInvalidUTF8(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
-        var i = from
+        var i = firstNonASCII(p, from: from, end: end)
         while i < end {
             guard let (_, length) = decodeScalar(p, at: i, end: end) else { return i }
-            i &+= length
+            i = firstNonASCII(p, from: i &+ length, end: end)
         }
         return nil
     }

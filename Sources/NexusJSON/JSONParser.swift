@@ -340,7 +340,7 @@ struct JSONParser: ~Copyable {
         }
         let length = position &- contentStart
         guard length >= JSONString.literalThreshold else { return nil }
-        if sawNonASCII, !JSONBytes.isValidUTF8(start, from: contentStart, end: position) { return nil }
+        if sawNonASCII, JSONBytes.firstInvalidUTF8(start, from: contentStart, end: position) != nil { return nil }
         index = position &+ 1
         let slice = source.getSlice(at: source.readerIndex &+ contentStart, length: length)!
         return JSONString(literal: slice, hasEscapes: hasEscapes)
