@@ -183,6 +183,10 @@ public struct MessagesRequest: Sendable, Hashable {
     /// The whole body as parsed, for fields without a typed home.
     public var raw: JSONObject
 
+    /// The keys whose object values a body's parse keeps as their text
+    /// (`JSONValue.parse(_:maxDepth:verbatimKeys:)`): tool schemas pass to the upstream unread.
+    public static let verbatimKeys = ["input_schema"]
+
     /// Parses a request body object. `requireMaxTokens` is false for `count_tokens`.
     public init(json: JSONValue, requireMaxTokens: Bool = true) throws(APIError) {
         guard case .object(let object) = json else {

@@ -92,7 +92,7 @@ public final class Gateway: Sendable {
         }
         if buffer.readableBytes == 0 { throw APIError.invalid("Request body is empty; expected a JSON object") }
         do {
-            return (try JSONValue.parse(buffer), buffer.readableBytes)
+            return (try JSONValue.parse(buffer, verbatimKeys: MessagesRequest.verbatimKeys), buffer.readableBytes)
         } catch {
             throw APIError.invalid("Request body is not valid JSON: \(error)")
         }

@@ -141,7 +141,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             bodyBytes = body.readableBytes
             guard bodyBytes > 0 else { throw APIError.invalid("Request body is empty; expected a JSON object") }
             let json: JSONValue
-            do { json = try JSONValue.parse(body) } catch {
+            do { json = try JSONValue.parse(body, verbatimKeys: MessagesRequest.verbatimKeys) } catch {
                 throw APIError.invalid("Request body is not valid JSON: \(error)")
             }
             let parsed = try MessagesRequest(json: json)

@@ -113,6 +113,47 @@ enum JSONBytes {
         return length
     }
 
+    /// Checks a string's content on from `position`, the first `"`, `\` or control character
+    /// after `contentStart` (see `firstStringSpecial`): escapes must be valid, `\u` surrogate
+    /// escapes must come in pairs, and no control character may appear raw. Returns the index of
+    /// the closing quote, whether the content holds escapes, and whether it may hold bytes
+    /// >= 0x80 (whose UTF-8 the caller checks); nil when the string is invalid, unterminated, or
+    /// escapes a lone surrogate (which the parser decodes to U+FFFD).
+    @inline(__always)
+    static func checkString(
+        _ p: UnsafePointer<UInt8>, from position: Int, end: Int, sawNonASCII: Bool
+    ) -> (closingQuote: Int, hasEscapes: Bool, sawNonASCII: Bool)? {
+        var position = position
+        var sawNonASCII = sawNonASCII
+        var hasEscapes = false
+        while true {
+            guard position < end else { return nil }
+            let byte = p[position]
+            if byte == quote { return (position, hasEscapes, sawNonASCII) }
+            guard byte == backslash, position &+ 1 < end else { return nil }
+            hasEscapes = true
+            let letter = p[position &+ 1]
+            if unescaped(letter) != nil {
+                position &+= 2
+            } else {
+                guard letter == UInt8(ascii: "u"), let unit = hex4(p, at: position &+ 2, end: end) else { return nil }
+                switch unit {
+                case 0xD800...0xDBFF:
+                    let low = position &+ 6
+                    guard end &- low >= 6, p[low] == backslash, p[low &+ 1] == UInt8(ascii: "u"),
+                        let unit = hex4(p, at: low &+ 2, end: end), (0xDC00...0xDFFF).contains(unit)
+                    else { return nil }
+                    position = low &+ 6
+                case 0xDC00...0xDFFF:
+                    return nil
+                default:
+                    position &+= 6
+                }
+            }
+            position = firstStringSpecial(p, from: position, end: end, sawNonASCII: &sawNonASCII)
+        }
+    }
+
     /// A word with the high bit of a byte set when that byte is `"`, `\` or < 0x20, zero when none is.
     @inline(__always)
     static func stringSpecialMask(_ word: UInt64) -> UInt64 {

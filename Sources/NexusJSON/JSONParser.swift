@@ -31,14 +31,17 @@ extension JSONValue {
     static func parse(
         _ bytes: UnsafeRawBufferPointer,
         maxDepth: Int,
-        literalSource: ByteBuffer?
+        literalSource: ByteBuffer?,
+        verbatimKeys: [String] = []
     ) throws(JSONParseError) -> JSONValue {
         guard let base = bytes.baseAddress, !bytes.isEmpty else {
             throw JSONParseError(offset: 0, line: 1, column: 1, reason: "Unexpected end of input")
         }
         // Raw bytes are read as UInt8, the type every byte is compatible with.
         let start = base.assumingMemoryBound(to: UInt8.self)
-        var parser = JSONParser(start: start, end: bytes.count, maxDepth: maxDepth, literalSource: literalSource)
+        var parser = JSONParser(
+            start: start, end: bytes.count, maxDepth: maxDepth, literalSource: literalSource,
+            verbatimKeys: literalSource == nil ? [] : verbatimKeys)
         return try parser.parseDocument()
     }
 
@@ -46,12 +49,18 @@ extension JSONValue {
     ///
     /// String values of `JSONString.literalThreshold` bytes or more come out as checked literals:
     /// slices of `buffer`, written back as they came (see `JSONString`).
+    ///
+    /// - Parameter verbatimKeys: object members with one of these keys keep an object value as
+    ///   its checked text, a slice of `buffer` (see `JSONObject`), when it is compact and needs
+    ///   nothing normalized (`VerbatimScanner`); as a tree otherwise. For values that pass
+    ///   through unread, such as tool schemas.
     public static func parse(
         _ buffer: ByteBuffer,
-        maxDepth: Int = JSONValue.defaultMaxDepth
+        maxDepth: Int = JSONValue.defaultMaxDepth,
+        verbatimKeys: [String] = []
     ) throws(JSONParseError) -> JSONValue {
         try buffer.withUnsafeReadableBytes { (bytes) throws(JSONParseError) -> JSONValue in
-            try parse(bytes, maxDepth: maxDepth, literalSource: buffer)
+            try parse(bytes, maxDepth: maxDepth, literalSource: buffer, verbatimKeys: verbatimKeys)
         }
     }
 
@@ -94,12 +103,19 @@ struct JSONParser: ~Copyable {
     /// The buffer whose readable bytes are the input, when long string values may be kept as
     /// slices of it (`JSONString`).
     private let literalSource: ByteBuffer?
+    /// Keys whose object values are kept verbatim (only with a `literalSource`).
+    private let verbatimKeys: [String]
+    private var verbatimScanner = VerbatimScanner()
 
-    init(start: UnsafePointer<UInt8>, end: Int, maxDepth: Int, literalSource: ByteBuffer? = nil) {
+    init(
+        start: UnsafePointer<UInt8>, end: Int, maxDepth: Int, literalSource: ByteBuffer? = nil,
+        verbatimKeys: [String] = []
+    ) {
         self.start = start
         self.end = end
         self.maxDepth = maxDepth
         self.literalSource = literalSource
+        self.verbatimKeys = verbatimKeys
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
@@ -149,6 +165,13 @@ struct JSONParser: ~Copyable {
                 }
             case UInt8(ascii: "{"):
                 guard containers.count < maxDepth else { throw depthError() }
+                if !verbatimKeys.isEmpty, containers.last == .object,
+                    let object = verbatimObject(
+                        for: objects[objects.count &- 1].pendingKey, depthLeft: maxDepth &- containers.count)
+                {
+                    value = .object(object)
+                    break
+                }
                 index &+= 1
                 skipWhitespace()
                 if index < end, start[index] == UInt8(ascii: "}") {
@@ -202,6 +225,17 @@ struct JSONParser: ~Copyable {
             }
             return value
         }
+    }
+
+    /// The object at `index` kept verbatim, and `index` past it, when it is the value of one of
+    /// `verbatimKeys` and `VerbatimScanner` takes it; nil, `index` unmoved, otherwise.
+    private mutating func verbatimObject(for key: String?, depthLeft: Int) -> JSONObject? {
+        guard let key, let literalSource, verbatimKeys.contains(key),
+            let (objectEnd, count) = verbatimScanner.scanObject(start, from: index, end: end, maxDepth: depthLeft)
+        else { return nil }
+        let slice = literalSource.getSlice(at: literalSource.readerIndex &+ index, length: objectEnd &- index)!
+        index = objectEnd
+        return JSONObject(verbatim: JSONVerbatimObject(bytes: slice, count: count))
     }
 
     /// Parses a string, number, `true`, `false` or `null` starting at `index` (< `end`).
@@ -307,41 +341,14 @@ struct JSONParser: ~Copyable {
     private mutating func checkedLiteral(
         contentStart: Int, from position: Int, sawNonASCII: Bool, in source: ByteBuffer
     ) -> JSONString? {
-        var position = position
-        var sawNonASCII = sawNonASCII
-        var hasEscapes = false
-        while true {
-            guard position < end else { return nil }
-            let byte = start[position]
-            if byte == JSONBytes.quote { break }
-            guard byte == JSONBytes.backslash, position &+ 1 < end else { return nil }
-            hasEscapes = true
-            let letter = start[position &+ 1]
-            if JSONBytes.unescaped(letter) != nil {
-                position &+= 2
-            } else {
-                guard letter == UInt8(ascii: "u"), let unit = JSONBytes.hex4(start, at: position &+ 2, end: end) else {
-                    return nil
-                }
-                switch unit {
-                case 0xD800...0xDBFF:
-                    let low = position &+ 6
-                    guard end &- low >= 6, start[low] == JSONBytes.backslash, start[low &+ 1] == UInt8(ascii: "u"),
-                        let unit = JSONBytes.hex4(start, at: low &+ 2, end: end), (0xDC00...0xDFFF).contains(unit)
-                    else { return nil }
-                    position = low &+ 6
-                case 0xDC00...0xDFFF:
-                    return nil
-                default:
-                    position &+= 6
-                }
-            }
-            position = JSONBytes.firstStringSpecial(start, from: position, end: end, sawNonASCII: &sawNonASCII)
-        }
-        let length = position &- contentStart
+        guard
+            let (closingQuote, hasEscapes, sawNonASCII) = JSONBytes.checkString(
+                start, from: position, end: end, sawNonASCII: sawNonASCII)
+        else { return nil }
+        let length = closingQuote &- contentStart
         guard length >= JSONString.literalThreshold else { return nil }
-        if sawNonASCII, JSONBytes.firstInvalidUTF8(start, from: contentStart, end: position) != nil { return nil }
-        index = position &+ 1
+        if sawNonASCII, JSONBytes.firstInvalidUTF8(start, from: contentStart, end: closingQuote) != nil { return nil }
+        index = closingQuote &+ 1
         let slice = source.getSlice(at: source.readerIndex &+ contentStart, length: length)!
         return JSONString(literal: slice, hasEscapes: hasEscapes)
     }

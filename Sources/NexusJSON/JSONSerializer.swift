@@ -103,6 +103,12 @@ struct JSONWriter: ~Copyable {
             }
             output.append(UInt8(ascii: "]"))
         case .object(let object):
+            if let verbatim = object.verbatim {
+                verbatim.bytes.withUnsafeReadableBytes { raw in
+                    output.append(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: raw.count)
+                }
+                return
+            }
             output.append(UInt8(ascii: "{"))
             object.storage.withUnsafeBufferPointer { members in
                 for position in members.indices {
@@ -227,6 +233,7 @@ struct JSONWriter: ~Copyable {
             }
             return total
         case .object(let object):
+            if let verbatim = object.verbatim { return verbatim.bytes.readableBytes }
             var total = 2 &+ max(object.storage.count &- 1, 0) &+ object.storage.count
             object.storage.withUnsafeBufferPointer { members in
                 for position in members.indices {
@@ -259,6 +266,7 @@ struct JSONWriter: ~Copyable {
             }
             return total
         case .object(let object):
+            if let verbatim = object.verbatim { return verbatim.bytes.readableBytes }
             // Braces, the commas between members and one colon per member.
             var total = 2 &+ max(object.storage.count &- 1, 0) &+ object.storage.count
             object.storage.withUnsafeBufferPointer { members in

@@ -99,37 +99,70 @@ extension JSONValue {
 }
 
 /// An ordered JSON object. Lookups are linear: objects on this API's wire are small.
+///
+/// An object that a parse keeps verbatim (`verbatimKeys`) is its checked source text until
+/// something changes it: it is written back as it came, and each read of its members parses
+/// them again. Equality and hashing go by members either way.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     public typealias Element = (key: String, value: JSONValue)
 
+    /// The members; empty while `verbatim` holds them.
     @usableFromInline var storage: [Element]
+    @usableFromInline var verbatim: JSONVerbatimObject?
 
-    @inlinable public init() { storage = [] }
+    @inlinable public init() {
+        storage = []
+        verbatim = nil
+    }
 
     @inlinable public init(minimumCapacity: Int) {
         storage = []
         storage.reserveCapacity(minimumCapacity)
+        verbatim = nil
     }
 
-    @inlinable public init(_ members: [Element]) { storage = members }
+    @inlinable public init(_ members: [Element]) {
+        storage = members
+        verbatim = nil
+    }
+
+    init(verbatim: JSONVerbatimObject) {
+        storage = []
+        self.verbatim = verbatim
+    }
 
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         storage = elements.map { (key: $0.0, value: $0.1) }
+        verbatim = nil
     }
 
+    /// The members in order (parsed from the source text for a verbatim object).
+    @inlinable public var members: [Element] {
+        if let verbatim { return verbatim.members }
+        return storage
+    }
+
+    /// True when the object is still the source text a parse kept.
+    public var isVerbatim: Bool { verbatim != nil }
+
     /// Number of members.
-    @inlinable public var count: Int { storage.count }
-    @inlinable public var isEmpty: Bool { storage.isEmpty }
+    @inlinable public var count: Int { verbatim?.count ?? storage.count }
+    @inlinable public var isEmpty: Bool { count == 0 }
     /// Member keys in order.
-    public var keys: [String] { storage.map(\.key) }
+    public var keys: [String] { members.map(\.key) }
 
     /// Get or set a member. Setting nil removes it; setting an existing key keeps its position.
     @inlinable public subscript(key: String) -> JSONValue? {
         get {
+            if let verbatim {
+                for member in verbatim.members where member.key == key { return member.value }
+                return nil
+            }
             for member in storage where member.key == key { return member.value }
             return nil
         }
         set {
+            materialize()
             if let index = storage.firstIndex(where: { $0.key == key }) {
                 if let newValue { storage[index].value = newValue } else { storage.remove(at: index) }
             } else if let newValue {
@@ -140,19 +173,31 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 
     /// Appends a member without checking for duplicates (for builders that know keys are new).
     @inlinable public mutating func append(_ key: String, _ value: JSONValue) {
+        materialize()
         storage.append((key: key, value: value))
     }
 
-    @inlinable public func makeIterator() -> IndexingIterator<[Element]> { storage.makeIterator() }
+    /// Turns a verbatim object into members, before a change.
+    @inlinable mutating func materialize() {
+        if let verbatim {
+            storage = verbatim.members
+            self.verbatim = nil
+        }
+    }
+
+    @inlinable public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        lhs.storage.count == rhs.storage.count
-            && zip(lhs.storage, rhs.storage).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        if let left = lhs.verbatim, let right = rhs.verbatim, left.bytes == right.bytes { return true }
+        let (left, right) = (lhs.members, rhs.members)
+        return left.count == right.count
+            && zip(left, right).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(storage.count)
-        for member in storage {
+        let members = members
+        hasher.combine(members.count)
+        for member in members {
             hasher.combine(member.key)
             hasher.combine(member.value)
         }

@@ -68,22 +68,27 @@ enum Corpus {
         if Corpus.files.isEmpty { print("Fixtures/claude-code holds no captures yet: corpus tests have no cases") }
     }
 
-    /// The gateway parses bodies from a `ByteBuffer`, which keeps long strings as checked
-    /// literals written back as they came: the translation must mean what it means when every
-    /// string is decoded.
+    /// The gateway parses bodies as the client sent them (compact), from a `ByteBuffer`: long
+    /// strings are kept as checked literals and tool schemas as checked text
+    /// (`MessagesRequest.verbatimKeys`), both written back as they came. The translation must be
+    /// what it is when every value is decoded, to the byte.
     @Test(arguments: Corpus.files)
     func literalsTranslateLikeStrings(_ file: String) throws {
         let (capture, fromStrings) = try Corpus.translate(file)
         let url = try #require(Corpus.directory).appendingPathComponent(file)
-        let parsed = try JSONValue.parse(ByteBuffer(bytes: try Data(contentsOf: url)))
-        let request = try MessagesRequest(
-            json: try #require(parsed["body"]), requireMaxTokens: !capture.path.contains("count_tokens"))
+        let captured = try JSONValue.parse([UInt8](try Data(contentsOf: url)))
+        let compactBody = ByteBuffer(bytes: try #require(captured["body"]).jsonBytes)
+        let parsed = try JSONValue.parse(compactBody, verbatimKeys: MessagesRequest.verbatimKeys)
+        let request = try MessagesRequest(json: parsed, requireMaxTokens: !capture.path.contains("count_tokens"))
+        for tool in request.tools {
+            #expect(tool.inputSchema?.objectValue?.isVerbatim == true, "\(tool.name)'s schema was parsed into a tree")
+        }
         let profile = try ModelCatalog().resolve(request.model)
         let fromLiterals = try RequestTranslator().translate(request, profile: profile, betas: capture.betas)
         #expect(fromLiterals.converse == fromStrings.converse)
         var body = ByteBuffer()
         body.writeJSON(estimatedByteCount: 1024) { fromLiterals.converse.write(to: &$0) }
-        #expect(try JSONValue.parse(Array(buffer: body)) == fromStrings.converse.jsonValue)
+        #expect(Array(buffer: body) == fromStrings.converse.jsonValue.jsonBytes)
         #expect(TokenEstimator.estimate(fromLiterals.converse) == TokenEstimator.estimate(fromStrings.converse))
     }
 

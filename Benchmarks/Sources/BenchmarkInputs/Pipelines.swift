@@ -16,7 +16,7 @@ public enum Pipelines {
     /// `Gateway.messages` does before the upstream call (media resolution aside: no URL sources).
     @inline(never)
     public static func translateRequest(_ body: ByteBuffer, betas: [String]) throws -> ByteBuffer {
-        let json = try JSONValue.parse(body)
+        let json = try JSONValue.parse(body, verbatimKeys: MessagesRequest.verbatimKeys)
         let request = try MessagesRequest(json: json)
         let profile = try catalog.resolve(request.model)
         let translated = try requestTranslator.translate(request, profile: profile, betas: betas)
