@@ -52,7 +52,7 @@ public enum HTTP1Syntax {
 
     /// Calls `body` with the decimal digits of `value` (not negative), made on the stack: a
     /// length or a status goes on the wire without a `String`.
-    @inlinable
+    @inlinable @discardableResult
     public static func withDecimalDigits<R>(of value: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         precondition(value >= 0, "a length or a code is not negative")
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
