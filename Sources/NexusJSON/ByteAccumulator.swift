@@ -1,3 +1,5 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -53,6 +55,14 @@ struct ByteAccumulator: ~Copyable {
         guard length > 0 else { return }
         reserve(length).copyMemory(from: source, byteCount: length)
         count &+= length
+    }
+
+    /// Appends the readable bytes of `buffer` (a literal's or a verbatim object's source text).
+    @inline(__always)
+    mutating func append(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { raw in
+            if let base = raw.baseAddress { append(base.assumingMemoryBound(to: UInt8.self), count: raw.count) }
+        }
     }
 
     @inline(__always)

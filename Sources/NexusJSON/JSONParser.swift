@@ -41,7 +41,7 @@ extension JSONValue {
         let start = base.assumingMemoryBound(to: UInt8.self)
         var parser = JSONParser(
             start: start, end: bytes.count, maxDepth: maxDepth, literalSource: literalSource,
-            verbatimKeys: literalSource == nil ? [] : verbatimKeys)
+            verbatimKeys: verbatimKeys)
         return try parser.parseDocument()
     }
 

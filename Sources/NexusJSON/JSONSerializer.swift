@@ -104,9 +104,7 @@ struct JSONWriter: ~Copyable {
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             if let verbatim = object.verbatim {
-                verbatim.bytes.withUnsafeReadableBytes { raw in
-                    output.append(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: raw.count)
-                }
+                output.append(verbatim.bytes)
                 return
             }
             output.append(UInt8(ascii: "{"))

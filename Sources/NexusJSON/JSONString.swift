@@ -134,11 +134,7 @@ extension JSONString {
             writer.writeString(string)
         case .literal(let literal):
             writer.output.append(JSONBytes.quote)
-            literal.bytes.withUnsafeReadableBytes { raw in
-                if let base = raw.baseAddress {
-                    writer.output.append(base.assumingMemoryBound(to: UInt8.self), count: raw.count)
-                }
-            }
+            writer.output.append(literal.bytes)
             writer.output.append(JSONBytes.quote)
         }
     }

@@ -13,8 +13,8 @@ import Darwin
 ///
 /// Why: a Claude Code request's tool schemas are most of its JSON values (532 of the 737 of the
 /// 50 KB capture), and the gateway only copies them to the Converse request. Building their
-/// trees, writing them back and freeing them was about half of the cost of translating that
-/// request (`bench/results.md`, section 14). Checked once by `VerbatimScanner`, a schema is
+/// trees, writing them back and freeing them was 38 % of the instructions of translating that
+/// request, what keeping them as text saved (`bench/results.md`, section 14). Checked once by `VerbatimScanner`, a schema is
 /// written back with one copy; a reader that looks inside gets the tree, parsed on each use.
 @usableFromInline
 final class JSONVerbatimObject: Sendable {
