@@ -64,6 +64,16 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // The provider seam: one `Provider` per upstream kind, the routes and the exchange's state
+        // machines (pure decisions on an injected clock).
+        .target(
+            name: "Providers",
+            dependencies: [
+                "NexusJSON", "AnthropicAPI", "BedrockAPI", "AWSEventStream", "Translation", "UpstreamHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "NexusSimulator",
             dependencies: [
@@ -76,7 +86,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "NexusJSON", "AnthropicAPI", "BedrockAPI", "AWSEventStream", "Translation", "UpstreamHTTP",
-                "HTTP1Syntax",
+                "HTTP1Syntax", "Providers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -115,6 +125,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ProvidersTests",
+            dependencies: [
+                "Providers", "AnthropicAPI", "NexusJSON", "Translation",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "NexusSimulatorTests",

@@ -51,6 +51,11 @@ public struct GatewayConfiguration: Sendable {
     public var maxConcurrentRequests: Int = 512
     /// On SIGINT/SIGTERM, how long running requests and streams may take to finish.
     public var shutdownGrace: Duration = .seconds(30)
+    /// `[[upstreams]]` of the configuration file; empty means one implicit `nexus` upstream
+    /// (`endpoint`, `nexusKey`, kind `converse`).
+    public var upstreams: [UpstreamSpec] = []
+    /// `[[routes]]`, in file order (the first match wins).
+    public var routes: [RouteSpec] = []
     /// The configuration file that was read, if any.
     public var configFile: String?
 

@@ -1,0 +1,2 @@
+/// The configuration's value types (`Secret`, `UpstreamSpec`, `RouteSpec`) are the providers'.
+@_exported import Providers
