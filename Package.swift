@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "NexusSimulator", "NexusJSON",
+                "Gateway", "NexusSimulator", "NexusJSON", "Providers", "Translation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -105,6 +105,8 @@ enum FastRequestHead {
                 head.addAuthorization(string(value))
             case 14 where HTTP1Syntax.equalsIgnoringCase(name, "anthropic-beta"):
                 head.betaFields.append(string(value))
+            case 17 where HTTP1Syntax.equalsIgnoringCase(name, "anthropic-version"):
+                if head.anthropicVersion == nil { head.anthropicVersion = string(value) }
             default:
                 break
             }

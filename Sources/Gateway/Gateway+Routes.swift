@@ -10,56 +10,81 @@ import Translation
 public let gatewayVersion = "0.1.0"
 
 extension Gateway {
-    /// `GET /` and `GET /health`: liveness and what the gateway points at; never a key.
+    /// `GET /` and `GET /health`: liveness and what the gateway points at (each upstream, and
+    /// each target requests have used: healthy or cooling down, last error); never a key.
     public func health(_ request: Request, context: some RequestContext) -> Response {
+        let now = ContinuousClock.now
+        let upstreams: [JSONValue] = routes.providers.map { provider in
+            let spec = provider.spec
+            return [
+                "name": .string(spec.name), "kind": .string(spec.kind.rawValue),
+                "endpoint": .string(UpstreamErrors.host(of: provider.endpointURL)),
+                "auth": .string(spec.auth.rawValue), "key_configured": .bool(spec.key != nil),
+            ]
+        }
+        let targets: [JSONValue] = routes.targetHealth.map { health in
+            let snapshot = health.snapshot(now: now)
+            var object: JSONObject = [
+                "target": .string(snapshot.name), "status": .string(snapshot.status), "served": .int(snapshot.served),
+                "failed": .int(snapshot.failed),
+            ]
+            if let error = snapshot.lastError { object["last_error"] = .string(JSONString(error)) }
+            if let age = snapshot.lastErrorAge { object["last_error_seconds_ago"] = .int(age) }
+            return .object(object)
+        }
         let status: JSONValue = [
             "status": "ok", "service": "nexus-claude-api", "version": .string(gatewayVersion),
-            "endpoint": .string(client.endpoint.host), "simulated": .bool(configuration.simulated),
-            "key_configured": .bool(configuration.nexusKey != nil), "auth_required": .bool(configuration.proxyKey != nil),
+            "endpoint": .string(UpstreamErrors.host(of: routes.providers[0].endpointURL)),
+            "simulated": .bool(configuration.simulated),
+            "key_configured": .bool(routes.providers[0].spec.key != nil), "auth_required": .bool(configuration.proxyKey != nil),
             "models": .array(configuration.catalog.profiles.map { .string($0.nexusID) }),
+            "upstreams": .array(upstreams), "targets": .array(targets),
         ]
         return jsonResponse(status, requestID: Identifier.make("req_"))
     }
 
-    /// `POST /v1/messages/count_tokens`: Bedrock CountTokens when AI Nexus offers it, else an
-    /// estimate. The `x-nexus-token-count` header says which (`exact` or `estimate`).
+    /// `POST /v1/messages/count_tokens`: the route's first target that can answer counts (AI
+    /// Nexus's CountTokens, an Anthropic upstream's count_tokens), falling back like messages
+    /// do; a target that cannot count gives an estimate. `x-nexus-token-count` says which
+    /// (`exact` or `estimate`), `x-nexus-upstream` where it came from.
     public func countTokens(_ request: Request, context: some RequestContext) async -> Response {
         let requestID = Identifier.make("req_")
         do throws(APIError) {
             try authorize(request)
-            let (json, clientBytes) = try await readJSON(request)
-            var parsed = try MessagesRequest(json: json, requireMaxTokens: false)
-            let profile = try configuration.catalog.resolve(parsed.model)
-            try await media.resolve(&parsed)
-            if parsed.maxTokens == nil { parsed.maxTokens = profile.maxOutputTokens }
-            let translated = try translator.translate(parsed, profile: profile, betas: betas(request.headers))
-            var headers = HTTPFields()
-            if !noCountTokens.contains(profile.nexusID) {
-                var buffer = ByteBuffer()
-                buffer.writeJSON(estimatedByteCount: Self.estimatedTranslation(of: clientBytes)) {
-                    translated.converse.writeCountTokens(to: &$0)
+            let (json, body) = try await readJSON(request)
+            let client = try ClientRequest(
+                body: body, json: json, betas: betas(request.headers),
+                anthropicVersion: request.headers[HTTPField.Name("anthropic-version")!])
+            client.requireMaxTokens = false
+            let route = try routes.route(for: client.model)
+            var lastError: APIError?
+            for target in route.targets {
+                do throws(APIError) {
+                    if target.provider.needsResolvedMedia {
+                        var parsed = try client.parsed()
+                        try await media.resolve(&parsed)
+                        client.setParsed(parsed)
+                    }
+                    let count = try await target.provider.countTokens(
+                        client, model: target.model, pool: self.client.upstream, deadline: deadline(.seconds(30)))
+                    if let reason = count.unsupportedReason {
+                        logger.notice(
+                            "the upstream does not count tokens for this model; estimating from now on",
+                            metadata: [
+                                "model": .string(target.model.id), "upstream": .string(target.upstream),
+                                "reason": .string(reason),
+                            ])
+                    }
+                    var headers = HTTPFields()
+                    headers[.tokenCountSource] = count.exact ? "exact" : "estimate"
+                    headers[HTTPField.Name("x-nexus-upstream")!] = target.upstream
+                    return jsonResponse(["input_tokens": .int(count.inputTokens)], requestID: requestID, extraHeaders: headers)
+                } catch {
+                    guard ExchangeStateMachine.classify(error) != .terminal else { throw error }
+                    lastError = error
                 }
-                let response = try await client.send(
-                    .countTokens, modelID: profile.nexusID, body: buffer, deadline: deadline(.seconds(30)))
-                let body: ByteBuffer?
-                do { body = try await response.body.collect(upTo: 1024 * 1024) } catch { throw client.mapTransportError(error) }
-                if response.status == .ok, let body, let n = (try? JSONValue.parse(body))?["inputTokens"]?.intValue {
-                    headers[.tokenCountSource] = "exact"
-                    return jsonResponse(["input_tokens": .int(n)], requestID: requestID, extraHeaders: headers)
-                }
-                let (bedrock, error) = NexusClient.upstreamError(response, body: body)
-                let unsupported =
-                    [403, 404].contains(bedrock.status)
-                    || (bedrock.status == 400 && bedrock.message.lowercased().contains("count"))
-                guard unsupported else { throw error }
-                noCountTokens.insert(profile.nexusID)
-                logger.notice(
-                    "AI Nexus does not count tokens for this model; estimating from now on",
-                    metadata: ["model": .string(profile.nexusID), "upstream": .string(bedrock.description)])
             }
-            headers[.tokenCountSource] = "estimate"
-            return jsonResponse(
-                ["input_tokens": .int(TokenEstimator.estimate(translated.converse))], requestID: requestID, extraHeaders: headers)
+            throw lastError ?? APIError(.api, "No upstream could count the tokens.")
         } catch {
             return error.response(requestID: requestID)
         }

@@ -19,29 +19,38 @@ public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
     public let client: NexusClient
     public let logger: Logger
-    let translator: RequestTranslator
-    let retryPolicy: RetryPolicy
+    /// Where each client model name goes, over which upstreams.
+    public let routes: RouteTable
+    /// The limits every exchange runs under (retries, timeouts, pings, shutdown).
+    let limits: ExchangeStateMachine.Limits
     let media: MediaResolver
-    /// Models for which AI Nexus answered that it cannot count tokens: estimate from then on.
-    let noCountTokens = ModelSet()
-    /// Betas AI Nexus refused, per model.
-    let rejectedBetas = BetaMemory()
     public let metrics: GatewayMetrics
     let limiter: ConcurrencyLimiter
     /// The logger's handler when it is a `LineLogHandler` with no metadata of its own: request
     /// lines are written through it directly (see `log(_:_:)`).
     let directLog: LineLogHandler?
 
-    public init(configuration: GatewayConfiguration, client: NexusClient, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy()) {
+    /// - Parameter upstreamEndpoints: the endpoint of each configured upstream, by name, when the
+    ///   caller wants to change it later (`serve --simulate` points them at the simulator once it
+    ///   listens); others are made from the configuration.
+    public init(
+        configuration: GatewayConfiguration, client: NexusClient, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy(),
+        upstreamEndpoints: [String: UpstreamEndpoint] = [:]
+    ) {
         self.configuration = configuration
         self.client = client
         self.logger = logger
         self.directLog = (logger.handler as? LineLogHandler).flatMap { $0.metadata.isEmpty ? $0 : nil }
-        self.translator = RequestTranslator(options: configuration.translation)
-        self.retryPolicy = retryPolicy
+        self.limits = ExchangeStateMachine.Limits(
+            retry: retryPolicy, firstByteTimeout: configuration.firstByteTimeout, totalTimeout: configuration.totalTimeout,
+            idleTimeout: configuration.idleTimeout, pingInterval: configuration.pingInterval,
+            shutdownGrace: configuration.shutdownGrace)
         self.metrics = GatewayMetrics()
         self.limiter = ConcurrencyLimiter(limit: configuration.maxConcurrentRequests)
         self.media = MediaResolver(http: client.http, maxBytes: configuration.mediaMaxBytes, timeout: configuration.mediaTimeout)
+        self.routes = RouteTable(
+            providers: ProviderFactory.providers(configuration, implicit: client, endpoints: upstreamEndpoints),
+            routes: configuration.routes)
     }
 
     // MARK: Common steps
@@ -75,7 +84,7 @@ public final class Gateway: Sendable {
     }
 
     /// Reads the body up to the configured limit and parses it as JSON.
-    func readJSON(_ request: Request) async throws(APIError) -> (JSONValue, Int) {
+    func readJSON(_ request: Request) async throws(APIError) -> (JSONValue, ByteBuffer) {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
             throw tooLarge()
         }
@@ -92,7 +101,7 @@ public final class Gateway: Sendable {
         }
         if buffer.readableBytes == 0 { throw APIError.invalid("Request body is empty; expected a JSON object") }
         do {
-            return (try JSONValue.parse(buffer, verbatimKeys: MessagesRequest.verbatimKeys), buffer.readableBytes)
+            return (try JSONValue.parse(buffer, verbatimKeys: MessagesRequest.verbatimKeys), buffer)
         } catch {
             throw APIError.invalid("Request body is not valid JSON: \(error)")
         }
@@ -116,23 +125,6 @@ public final class Gateway: Sendable {
         return .now() + .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
-    /// The deadline of one upstream attempt for the response head: the first-byte timeout, but
-    /// never past the request's total timeout (counted from `started`).
-    func attemptDeadline(started: ContinuousClock.Instant) -> NIODeadline {
-        let remaining = configuration.totalTimeout - (ContinuousClock.now - started)
-        return deadline(max(.zero, min(configuration.firstByteTimeout, remaining)))
-    }
-
-    /// The error for a 200 that is not what the operation answers, naming its content type (a
-    /// proxy's HTML page, say): nothing a Converse client can read.
-    static func unreadableAnswer(contentType type: String, expected: String) -> APIError {
-        let shown = type.count > 100 ? String(type.prefix(100)) + "…" : type
-        return APIError(
-            .api,
-            "AI Nexus answered with content-type \(shown) instead of \(expected); is a proxy or login page in the way?",
-            status: 502)
-    }
-
     // MARK: /v1/messages (served by `MessagesResponder`)
 
     /// Writes the line a `/v1/messages` request ends with, at level info: straight through
@@ -147,34 +139,6 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// The Converse body of a request whose Anthropic body was `clientBytes` long: about as
-    /// long, which sizes the buffer. Written without a value tree.
-    func body(_ converse: ConverseRequest, clientBytes: Int) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.writeJSON(estimatedByteCount: Self.estimatedTranslation(of: clientBytes)) { converse.write(to: &$0) }
-        return buffer
-    }
-
-    /// Room for a translation of `bytes` bytes of JSON: a little more than as long.
-    /// NIO rounds a buffer up to a power of two, which leaves room for most overshoots: a tight
-    /// estimate keeps a 1 MB body in a 1 MiB buffer (one eighth more took 2 MiB).
-    static func estimatedTranslation(of bytes: Int) -> Int { bytes + bytes / 32 + 1024 }
-}
-
-/// A set of model ids shared by all requests.
-final class ModelSet: Sendable {
-    private let models = Mutex<Set<String>>([])
-
-    func contains(_ id: String) -> Bool { models.withLock { $0.contains(id) } }
-    func insert(_ id: String) { _ = models.withLock { $0.insert(id) } }
-}
-
-/// Betas refused by AI Nexus, per model, for the life of the process.
-final class BetaMemory: Sendable {
-    private let rejectedByModel = Mutex<[String: Set<String>]>([:])
-
-    func rejected(for model: String) -> Set<String> { rejectedByModel.withLock { $0[model] ?? [] } }
-    func reject(_ betas: [String], for model: String) { rejectedByModel.withLock { $0[model, default: []].formUnion(betas) } }
 }
 
 extension Duration {
@@ -199,6 +163,10 @@ struct RequestLine {
     var firstByte: Duration
     var total: Duration
     var usage: Usage?
+    /// The upstream that answered, or the last one tried (`none` before any).
+    var upstream: String = "none"
+    /// Attempts moved to another target of the route before the first byte.
+    var fallbacks: Int = 0
     /// How a stream ended (`ok`, `client gone`, `idle timeout`…); streams only.
     var outcome: String? = nil
     /// The error answered; failed requests only.
@@ -210,6 +178,7 @@ struct RequestLine {
             field("error", .text(error.message))
             field("error.type", .text(error.type))
         }
+        field("fallbacks", .int(Int64(fallbacks)))
         field("latency.first_byte_ms", .int(firstByte.milliseconds))
         field("latency.ms", .int(total.milliseconds))
         field("model.asked", .text(asked))
@@ -223,6 +192,7 @@ struct RequestLine {
         field("tokens.cache_write", .int(Int64(usage?.cacheCreationInputTokens ?? 0)))
         field("tokens.in", .int(Int64(usage?.inputTokens ?? 0)))
         field("tokens.out", .int(Int64(usage?.outputTokens ?? 0)))
+        field("upstream", .text(upstream))
         field("upstream.status", .int(Int64(upstreamStatus)))
     }
 

@@ -42,10 +42,12 @@ public final class GatewayMetrics: Sendable {
         /// input, output, cache_read, cache_write.
         let tokens: [Metrics.Counter]
 
-        init(model: String, status: Int, stream: Bool, factory: PrometheusMetricsFactory) {
+        init(model: String, status: Int, stream: Bool, upstream: String, factory: PrometheusMetricsFactory) {
             requests = Counter(
                 label: "nexus_requests_total",
-                dimensions: [("model", model), ("status", String(status)), ("stream", String(stream))], factory: factory)
+                dimensions: [
+                    ("model", model), ("status", String(status)), ("stream", String(stream)), ("upstream", upstream),
+                ], factory: factory)
             retries = Counter(label: "nexus_upstream_retries_total", dimensions: [("model", model)], factory: factory)
             tokens = ["input", "output", "cache_read", "cache_write"].map {
                 Counter(label: "nexus_tokens_total", dimensions: [("model", model), ("kind", $0)], factory: factory)
@@ -57,25 +59,27 @@ public final class GatewayMetrics: Sendable {
         var model: String
         var status: Int
         var stream: Bool
+        var upstream: String
     }
 
     /// Handles by combination, up to `maxCachedCombinations` (model names come from clients).
     private let handles = Mutex<[RequestKey: RequestHandles]>([:])
     private static let maxCachedCombinations = 1024
 
-    private func requestHandles(model: String, status: Int, stream: Bool) -> RequestHandles {
-        let key = RequestKey(model: model, status: status, stream: stream)
+    private func requestHandles(model: String, status: Int, stream: Bool, upstream: String) -> RequestHandles {
+        let key = RequestKey(model: model, status: status, stream: stream, upstream: upstream)
         if let found = handles.withLock({ $0[key] }) { return found }
-        let made = RequestHandles(model: model, status: status, stream: stream, factory: factory)
+        let made = RequestHandles(model: model, status: status, stream: stream, upstream: upstream, factory: factory)
         handles.withLock { if $0.count < Self.maxCachedCombinations { $0[key] = made } }
         return made
     }
 
-    /// One finished request.
+    /// One finished request; `upstream` names the upstream that answered (`none` when none did).
     func request(
-        model: String, status: Int, stream: Bool, firstByte: Duration?, total: Duration, usage: Usage?, retries: Int
+        model: String, status: Int, stream: Bool, firstByte: Duration?, total: Duration, usage: Usage?, retries: Int,
+        upstream: String
     ) {
-        let handles = requestHandles(model: model, status: status, stream: stream)
+        let handles = requestHandles(model: model, status: status, stream: stream, upstream: upstream)
         handles.requests.increment()
         durations[stream ? 1 : 0].recordNanoseconds(total.nanoseconds)
         if let firstByte { firstBytes[stream ? 1 : 0].recordNanoseconds(firstByte.nanoseconds) }
@@ -91,6 +95,11 @@ public final class GatewayMetrics: Sendable {
     /// An upstream failure, by Anthropic error type.
     func upstreamError(_ error: APIError) {
         Counter(label: "nexus_upstream_errors_total", dimensions: [("type", error.kind.rawValue)], factory: factory).increment()
+    }
+
+    /// A request moved from one upstream to another before its first byte.
+    func fallback(from: String, to: String) {
+        Counter(label: "nexus_fallbacks_total", dimensions: [("from", from), ("to", to)], factory: factory).increment()
     }
 
     func streamStarted() { streams.increment() }

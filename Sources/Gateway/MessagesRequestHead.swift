@@ -14,16 +14,19 @@ struct MessagesRequestHead: Sendable, Equatable {
     var authorization: String?
     /// The `anthropic-beta` fields, one per field as sent (each may list several, comma-separated).
     var betaFields: [String]
+    /// `anthropic-version`, forwarded to Anthropic-compatible upstreams.
+    var anthropicVersion: String?
 
     init(
         version: HTTPVersion = .http1_1, keepAlive: Bool = true, apiKey: String? = nil, authorization: String? = nil,
-        betaFields: [String] = []
+        betaFields: [String] = [], anthropicVersion: String? = nil
     ) {
         self.version = version
         self.keepAlive = keepAlive
         self.apiKey = apiKey
         self.authorization = authorization
         self.betaFields = betaFields
+        self.anthropicVersion = anthropicVersion
     }
 
     /// From NIO's decoded head.
@@ -33,7 +36,8 @@ struct MessagesRequestHead: Sendable, Equatable {
         }
         self.init(
             version: head.version, keepAlive: head.isKeepAlive, apiKey: Self.joined(values("x-api-key")),
-            authorization: Self.joined(values("authorization")), betaFields: values("anthropic-beta"))
+            authorization: Self.joined(values("authorization")), betaFields: values("anthropic-beta"),
+            anthropicVersion: values("anthropic-version").first)
     }
 
     /// Adds one `x-api-key` field's value (joined to an earlier one).

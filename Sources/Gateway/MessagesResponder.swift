@@ -1,52 +1,51 @@
-import AWSEventStream
 import AnthropicAPI
-import BedrockAPI
 import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
 import NexusJSON
-import Translation
+import Providers
 import UpstreamHTTP
 
 /// One `POST /v1/messages`, answered on its connection's event loop, from the collected body
-/// to the last byte of the answer.
+/// to the last byte of the answer: the exchange driver.
 ///
-/// The steps: authenticate, take a concurrency slot, parse and translate (the pure core),
-/// fetch URL media when there is any (the only step that leaves the loop), then call AI Nexus on
-/// a connection of the same loop. Failures before the first byte reaches the client are
-/// retried per `RetryPolicy`, and a refused beta once without it (`BetaMemory`); every other
-/// failure becomes one Anthropic error answer. A stream is relayed frame by frame, with `ping`
-/// while AI Nexus is silent, idle and total timeouts, an `error` event when it breaks, and
-/// backpressure both ways: the upstream read pauses while the client's socket is full.
+/// The steps: authenticate, take a concurrency slot, parse, find the model's route
+/// (`RouteTable`), then for each attempt have the target's provider prepare its request
+/// (`Provider.prepare`; URL media fetched first for providers that need it, the only step that
+/// leaves the loop) and send it on a connection of the same loop. Which target an attempt goes
+/// to, and what a failure leads to (a retry, a fallback to the route's next target, or the
+/// answer), is decided by `ExchangeStateMachine`; a provider may first repair its request once
+/// (a refused beta). A stream is relayed as the provider's `AnswerStream` translates it, with
+/// `ping` while the upstream is silent, idle and total timeouts, an `error` event when it
+/// breaks, and backpressure both ways: the upstream read pauses while the client's socket is
+/// full.
 ///
-/// Every request ends with one log line and one metric, however it ends.
+/// Every request ends with one log line and one metric, however it ends, written from one place
+/// each (`answer`, `fail`, `endStream`).
 ///
 /// Not thread-safe by design: everything runs on `eventLoop`, driven by the channel handler
 /// (requests, client events) and by `HTTP1Call` (upstream events).
 final class MessagesResponder: HTTP1ResponseDelegate {
     private enum Phase {
-        /// Parsing, translating, fetching media, or waiting to retry.
+        /// Parsing, preparing, fetching media, or waiting to retry.
         case preparing
         /// Waiting for the upstream answer's head.
         case awaitingHead
-        /// Reading a whole answer: Converse's, or an error of either operation.
+        /// Reading a whole answer, or an error answer of a stream.
         case collecting(status: HTTPResponseStatus, headers: HTTP1Fields, limit: Int)
-        /// ConverseStream: reading up to the first frame, so that an exception sent first is
-        /// still a plain (retryable) JSON error rather than a 200 with an `error` event.
-        case opening
+        /// A stream: reading up to its first event, so that an error sent first is still a
+        /// plain (retryable) error rather than a 200 with an `error` event.
+        case opening(any AnswerStream)
         /// Relaying the stream to the client.
         case streaming
         case finished
     }
 
-    /// A stream being relayed. A class, updated in place on every chunk: as a struct it was
-    /// copied out of its optional and back, a retain and a release of each of its fields
-    /// (about 120 of each per small stream).
+    /// A stream being relayed, updated in place on every chunk.
     private final class Relay {
-        var translator: StreamTranslator
-        var events: [StreamEvent] = []
+        let stream: any AnswerStream
         var lastUpstream: ContinuousClock.Instant
         var lastWrite: ContinuousClock.Instant
         var firstByte: Duration?
@@ -55,8 +54,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         var paused = false
         var tick: Scheduled<Void>?
 
-        init(translator: StreamTranslator, now: ContinuousClock.Instant) {
-            self.translator = translator
+        init(stream: any AnswerStream, now: ContinuousClock.Instant) {
+            self.stream = stream
             self.lastUpstream = now
             self.lastWrite = now
         }
@@ -80,49 +79,41 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private var isStream = false
     private var modelSent = ""
     private var upstreamStatus = 0
-    private var retries = 0
     private var bodyBytes = 0
 
     private var keepAlive = true
     private var version = HTTPVersion.http1_1
     private var lease: ConcurrencyLimiter.Lease?
-    private var betas: [String] = []
-    private var translation: Translation?
-    private var payload = ByteBuffer()
-    private var attempt = 1
-    private var attemptsBegan = ContinuousClock.now
-    private var betaRetried = false
+    private var request: ClientRequest?
+    private var route: Route?
+    private var machine: ExchangeStateMachine?
+    /// Each target's prepared request, made on its first attempt.
+    private var prepared: [(any UpstreamCall)?] = []
+    /// The prepared request of the attempt in flight.
+    private var current: (any UpstreamCall)?
+    /// Whether signed thinking was taken out of the request (it is, once, for a target that did
+    /// not sign it).
+    private var thinkingRemoved = false
     private var call: HTTP1Call?
     private var retryTimer: Scheduled<Void>?
     private var phase = Phase.preparing
     private var collected = ByteBuffer()
-    private var reader = EventStreamFrameReader()
-    private var pending: [EventStreamMessage] = []
     private var relay: Relay?
     private var shutdownSeen: ContinuousClock.Instant?
     private var clientGone = false
-
-    /// A request and what it was translated into, kept for the answer and for a retry without
-    /// refused betas. A class: reading it costs one reference count, not a copy of every field
-    /// of three large structs (40 retains and as many releases fewer per small request).
-    private final class Translation {
-        let request: MessagesRequest
-        /// The model's profile before refused betas were taken out.
-        let profile: ModelProfile
-        let result: TranslatedRequest
-
-        init(request: MessagesRequest, profile: ModelProfile, result: TranslatedRequest) {
-            self.request = request
-            self.profile = profile
-            self.result = result
-        }
-    }
 
     init(gateway: Gateway, sink: any MessagesSink, eventLoop: any EventLoop) {
         self.gateway = gateway
         self.handler = sink
         self.eventLoop = eventLoop
     }
+
+    /// Attempts after the first: retries after a backoff and fallbacks.
+    private var retries: Int { (machine?.retries ?? 0) + (machine?.fallbacks ?? 0) }
+    private var fallbacks: Int { machine?.fallbacks ?? 0 }
+    /// The target of the attempt in flight (or last made).
+    private var target: RouteTarget? { machine.flatMap { route?.targets[$0.target] } }
+    private var upstreamName: String { current == nil ? "none" : (target?.upstream ?? "none") }
 
     // MARK: Steps
 
@@ -144,23 +135,79 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             do { json = try JSONValue.parse(body, verbatimKeys: MessagesRequest.verbatimKeys) } catch {
                 throw APIError.invalid("Request body is not valid JSON: \(error)")
             }
-            let parsed = try MessagesRequest(json: json)
-            model = parsed.model
-            isStream = parsed.stream
-            let profile = try gateway.configuration.catalog.resolve(parsed.model)
-            betas = gateway.betas(head)
-            if parsed.messages.contains(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
-                resolveMedia(parsed, profile: profile)
-                return
-            }
-            try translateAndSend(parsed, profile: profile)
+            let request = try ClientRequest(
+                body: body, json: json, betas: gateway.betas(head), anthropicVersion: head.anthropicVersion)
+            model = request.model
+            isStream = request.stream
+            self.request = request
+            let route = try gateway.routes.route(for: request.model)
+            self.route = route
+            prepared = Array(repeating: nil, count: route.targets.count)
+            machine = ExchangeStateMachine(
+                targetCount: route.targets.count, limits: gateway.limits, now: started, isAvailable: isAvailable)
+            sendAttempt()
         } catch {
             fail(error)
         }
     }
 
+    /// Whether a target is not cooling down; a lone target always is (nothing else to try).
+    private func isAvailable(_ index: Int) -> Bool {
+        guard let route, route.targets.count > 1 else { return true }
+        return route.targets[index].health.allows(now: .now)
+    }
+
+    /// Sends an attempt to the state machine's target, preparing its request first if needed.
+    private func sendAttempt() {
+        guard let machine, let route, let request, !clientGone else { return }
+        let index = machine.target
+        let target = route.targets[index]
+        phase = .preparing
+        // Signed thinking is bound to the upstream that made it: another upstream gets the
+        // request without it.
+        if index > 0, !thinkingRemoved, target.upstream != route.targets[0].upstream {
+            removeThinking(reason: "falling back to upstream '\(target.upstream)'")
+        }
+        if prepared[index] == nil {
+            do throws(APIError) {
+                if target.provider.needsResolvedMedia {
+                    let parsed = try request.parsed()
+                    if parsed.messages.contains(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
+                        resolveMedia(parsed)
+                        return
+                    }
+                }
+                let call = try target.provider.prepare(request, model: target.model)
+                prepared[index] = call
+                if gateway.logger.logLevel <= .debug { logPrepared(call, upstream: target.upstream) }
+                for note in call.notes where note.hasPrefix("dropped server tool") {
+                    logger.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
+                }
+            } catch {
+                self.machine?.finished()
+                fail(error)
+                return
+            }
+        }
+        let call = prepared[index]!
+        current = call
+        modelSent = call.modelSent
+        phase = .awaitingHead
+        let timeout = machine.attemptTimeout(now: .now)
+        self.call = gateway.client.upstream.start(
+            call.request, on: eventLoop, deadline: .now() + .nanoseconds(timeout.nanoseconds), delegate: self)
+    }
+
+    /// Takes signed thinking out of the request; every target prepares again.
+    private func removeThinking(reason: String) {
+        thinkingRemoved = true
+        guard let report = request?.removeThinking() else { return }
+        prepared = Array(repeating: nil, count: prepared.count)
+        logger.notice("\(reason): \(report)", metadata: ["upstream": .string(target?.upstream ?? "none")])
+    }
+
     /// Fetches URL images and documents off the loop, then carries on on it.
-    private func resolveMedia(_ parsed: MessagesRequest, profile: ModelProfile) {
+    private func resolveMedia(_ parsed: MessagesRequest) {
         let media = gateway.media
         let loop = eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
@@ -173,120 +220,98 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             } catch {
                 result = .failure(error)
             }
-            loop.execute { this.value.mediaResolved(result, profile: profile) }
+            loop.execute { this.value.mediaResolved(result) }
         }
     }
 
-    private func mediaResolved(_ result: Result<MessagesRequest, APIError>, profile: ModelProfile) {
+    private func mediaResolved(_ result: Result<MessagesRequest, APIError>) {
         guard case .preparing = phase else { return }  // the client went away meanwhile
-        do throws(APIError) {
-            try translateAndSend(try result.get(), profile: profile)
-        } catch {
+        switch result {
+        case .success(let resolved):
+            request?.setParsed(resolved)
+            sendAttempt()
+        case .failure(let error):
+            machine?.finished()
             fail(error)
         }
     }
 
-    /// Translates (without the betas AI Nexus refused for this model) and starts the first attempt.
-    /// The request and profile are moved into `translation`, not copied.
-    private func translateAndSend(
-        _ request: consuming MessagesRequest, profile: consuming ModelProfile
-    ) throws(APIError) {
-        let refused = gateway.rejectedBetas.rejected(for: profile.nexusID)
-        let translated: TranslatedRequest
-        if refused.isEmpty {
-            translated = try gateway.translator.translate(request, profile: profile, betas: betas)
-        } else {
-            var allowed = copy profile
-            allowed.allowedBetas.subtract(refused)
-            translated = try gateway.translator.translate(request, profile: allowed, betas: betas)
-        }
-        let translation = Translation(request: request, profile: profile, result: consume translated)
-        self.translation = translation
-        modelSent = translation.result.profile.nexusID
-        // Checked first: `logger` is made on first use, and at info level nothing needs it.
-        if gateway.logger.logLevel <= .debug { logTranslation(translation.request, translation.result) }
-        for note in translation.result.notes where note.hasPrefix("dropped server tool") {
-            logger.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
-        }
-        payload = gateway.body(translation.result.converse, clientBytes: bodyBytes)
-        attempt = 1
-        attemptsBegan = .now
-        sendAttempt()
-    }
-
-    private func logTranslation(_ request: MessagesRequest, _ translated: TranslatedRequest) {
+    private func logPrepared(_ call: any UpstreamCall, upstream: String) {
         logger.debug(
-            "translated request",
+            "prepared request",
             metadata: [
-                "model.asked": .string(request.model), "model.sent": .string(translated.profile.nexusID),
-                "body.bytes": .stringConvertible(bodyBytes),
-                "betas.forwarded": .string(translated.forwardedBetas.joined(separator: ",")),
-                "betas.dropped": .string(translated.droppedBetas.joined(separator: ",")),
-                "notes": .string(translated.notes.joined(separator: "; ")),
+                "model.asked": .string(model), "model.sent": .string(call.modelSent), "upstream": .string(upstream),
+                "body.bytes": .stringConvertible(bodyBytes), "notes": .string(call.notes.joined(separator: "; ")),
             ])
         if gateway.configuration.logBodies {
-            logger.debug("converse body", metadata: ["body": .string(translated.converse.jsonValue.jsonString)])
+            logger.debug("upstream body", metadata: ["body": .string(String(buffer: call.request.body))])
         }
     }
 
-    private func sendAttempt() {
-        guard let translation, !clientGone else { return }
-        phase = .awaitingHead
-        do throws(APIError) {
-            call = try gateway.client.start(
-                isStream ? .converseStream : .converse, modelID: translation.result.profile.nexusID, body: payload,
-                on: eventLoop, deadline: gateway.attemptDeadline(started: started), delegate: self)
-        } catch {
-            attemptFailed(error)
-        }
-    }
-
-    /// An attempt failed before anything reached the client: retry it, drop refused betas, or
-    /// answer with the error.
+    /// An attempt failed before anything reached the client: repair it, retry it, fall back to
+    /// the next target, or answer with the error.
     private func attemptFailed(_ error: APIError) {
         call = nil
         phase = .preparing
-        if let translation, !betaRetried, error.kind == .invalidRequest,
-            error.message.lowercased().contains("invalid beta flag"), !translation.result.forwardedBetas.isEmpty
-        {
-            let translated = translation.result
-            betaRetried = true
-            let named = translated.forwardedBetas.filter { error.message.contains($0) }
-            let offending = named.isEmpty ? translated.forwardedBetas : named
-            gateway.rejectedBetas.reject(offending, for: translated.profile.nexusID)
-            logger.warning(
-                "AI Nexus rejected betas; retrying without them and dropping them for this model from now on",
-                metadata: [
-                    "model": .string(translated.profile.nexusID), "betas": .string(offending.joined(separator: ",")),
-                ])
-            do throws(APIError) { try translateAndSend(translation.request, profile: translation.profile) } catch {
-                fail(error)
-            }
-            return
-        }
-        let elapsed = ContinuousClock.now - attemptsBegan
-        guard let wait = gateway.retryPolicy.retryDelay(after: error, attempt: attempt, elapsed: elapsed) else {
-            fail(error)
-            return
-        }
-        retries = attempt
-        logger.warning(
-            "retrying upstream",
-            metadata: [
-                "attempt": .stringConvertible(attempt), "reason": .string(error.description),
-                "wait": .stringConvertible(wait),
-            ])
-        attempt += 1
-        retryTimer = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(wait.nanoseconds)) { [self] in
-            retryTimer = nil
+        guard let target, let current, var machine = self.machine else { return fail(error) }
+        if let note = current.repair(after: error) {
+            logger.warning("\(note)", metadata: ["upstream": .string(target.upstream)])
             sendAttempt()
+            return
+        }
+        if !thinkingRemoved, error.kind == .invalidRequest, ThinkingScrubber.isSignatureError(error.message),
+            request?.removeThinking() != nil
+        {
+            thinkingRemoved = true
+            prepared = Array(repeating: nil, count: prepared.count)
+            logger.notice(
+                "upstream '\(target.upstream)' refused a thinking signature; retrying without signed thinking",
+                metadata: ["upstream": .string(target.upstream)])
+            sendAttempt()
+            return
+        }
+        let now = ContinuousClock.now
+        if ExchangeStateMachine.classify(error) == .terminal {
+            if upstreamStatus != 0 { target.health.answered() }
+        } else {
+            target.health.failed(error, now: now)
+        }
+        let next = machine.attemptFailed(error, now: now, random: .random(in: 0...1), isAvailable: isAvailable)
+        self.machine = machine
+        switch next {
+        case .send(let index):
+            let to = route!.targets[index]
+            gateway.metrics.fallback(from: target.upstream, to: to.upstream)
+            logger.warning(
+                "falling back to the next target",
+                metadata: [
+                    "from": .string("\(target.upstream):\(target.model.id)"),
+                    "to": .string("\(to.upstream):\(to.model.id)"), "reason": .string(error.description),
+                ])
+            sendAttempt()
+        case .wait(let wait, _):
+            logger.warning(
+                "retrying upstream",
+                metadata: [
+                    "attempt": .stringConvertible(machine.pass - 1), "reason": .string(error.description),
+                    "wait": .stringConvertible(wait), "upstream": .string(target.upstream),
+                ])
+            retryTimer = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(wait.nanoseconds)) { [self] in
+                retryTimer = nil
+                guard self.machine?.waited() != nil else { return }
+                sendAttempt()
+            }
+        case .fail(let error):
+            fail(error)
+        case .none:
+            break
         }
     }
 
     // MARK: Upstream events
 
     func upstreamHead(_ head: HTTP1ResponseHead) {
-        guard case .awaitingHead = phase else { return }
+        guard case .awaitingHead = phase, let current else { return }
         upstreamStatus = Int(head.status.code)
         collected = ByteBuffer()
         guard head.status == .ok else {
@@ -297,17 +322,17 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             phase = .collecting(status: .ok, headers: head.headers, limit: 256 * 1024 * 1024)
             return
         }
-        // A text page (a proxy's block or login page) is no event stream: say so, and do not
-        // retry it, the same proxy would answer the same.
-        if let type = head.headers.first(name: "content-type"), type.lowercased().hasPrefix("text/") {
+        do throws(APIError) {
+            phase = .opening(try current.openStream(headers: head.headers, context: context))
+        } catch {
+            // A proxy's page is no stream: the same proxy would answer the same to a retry.
             cancelCall()
-            fail(Gateway.unreadableAnswer(contentType: type, expected: "application/vnd.amazon.eventstream"))
-            return
+            machine?.finished()
+            fail(error)
         }
-        reader = EventStreamFrameReader()
-        pending.removeAll()
-        phase = .opening
     }
+
+    private var context: AnswerContext { AnswerContext(model: model, requestID: requestID) }
 
     func upstreamBody(_ chunk: ByteBuffer) {
         switch phase {
@@ -315,9 +340,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             guard collected.readableBytes + chunk.readableBytes <= limit else {
                 cancelCall()
                 if status == .ok {
-                    attemptFailed(gateway.client.mapTransportError(HTTP1ClientError.bodyTooLarge(limit: limit)))
+                    attemptFailed(transportFailure(HTTP1ClientError.bodyTooLarge(limit: limit)))
                 } else {
-                    attemptFailed(NexusClient.upstreamError(status: status, headers: headers, body: nil).1)
+                    attemptFailed(current!.failure(status: status, headers: headers, body: nil))
                 }
                 return
             }
@@ -327,27 +352,20 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 var chunk = chunk
                 collected.writeBuffer(&chunk)
             }
-        case .opening:
-            reader.append(chunk)
-            // Only the first frame now: its events go out before the rest of the chunk is
-            // translated (the time to the first event is what users wait on).
-            do {
-                if let message = try reader.next() { pending.append(message) }
-            } catch {
-                cancelCall()
-                attemptFailed(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)", status: 502))
+        case .opening(let stream):
+            switch stream.open(chunk) {
+            case .needMore:
                 return
-            }
-            guard let first = pending.first else { return }
-            if case .failure(let error) = StreamTranslator.classify(first) {
+            case .failed(let error):
                 cancelCall()
                 attemptFailed(error)
-                return
+            case .ready:
+                beginStream(stream)
+                relayBuffered(nil)
             }
-            beginStream()
-            relayBuffered()
         case .streaming:
-            relayChunk(chunk)
+            relay?.lastUpstream = .now
+            relayBuffered(chunk)
         case .preparing, .awaitingHead, .finished:
             break
         }
@@ -360,20 +378,17 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             if status == .ok {
                 answer(collected, upstreamHeaders: headers)
             } else {
-                attemptFailed(NexusClient.upstreamError(status: status, headers: headers, body: collected).1)
+                attemptFailed(current!.failure(status: status, headers: headers, body: collected))
             }
         case .opening:
-            attemptFailed(APIError(.api, "AI Nexus closed the stream before sending any event.", status: 502))
+            attemptFailed(
+                APIError(.api, "\(current?.upstreamName ?? "The upstream") closed the stream before sending any event.", status: 502))
         case .streaming:
             guard let relay else { return }
             relay.upstreamEnded = true
-            if !relay.translator.isDone {
-                if reader.bufferedByteCount > 0 {
-                    relay.outcome = "truncated frame"
-                    relay.translator.fail(
-                        APIError(.api, "AI Nexus ended the stream in the middle of an event."), into: &relay.events)
-                }
-                relay.translator.finish(into: &relay.events)
+            if !relay.stream.isDone {
+                write { relay.stream.end(into: &$0) }
+                if let problem = relay.stream.problem { relay.outcome = problem }
             }
             flush(endFollows: true)
             endStream()
@@ -386,23 +401,27 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         call = nil
         switch phase {
         case .awaitingHead, .opening:
-            attemptFailed(gateway.client.mapTransportError(error))
+            attemptFailed(transportFailure(error))
         case .collecting(let status, let headers, _):
             if status == .ok {
-                attemptFailed(gateway.client.mapTransportError(error))
+                attemptFailed(transportFailure(error))
             } else {
-                attemptFailed(NexusClient.upstreamError(status: status, headers: headers, body: nil).1)
+                attemptFailed(current!.failure(status: status, headers: headers, body: nil))
             }
         case .streaming:
-            if let relay, !relay.translator.isDone {
+            if let relay, !relay.stream.isDone {
                 relay.outcome = "upstream failed"
-                relay.translator.fail(gateway.client.mapTransportError(error), into: &relay.events)
+                write { relay.stream.fail(transportFailure(error), into: &$0) }
             }
             flush(endFollows: true)
             endStream()
         case .preparing, .finished:
             break
         }
+    }
+
+    private func transportFailure(_ error: any Error) -> APIError {
+        current?.transportFailure(error) ?? APIError(.api, "The upstream failed: \(error)", status: 502)
     }
 
     private func cancelCall() {
@@ -412,73 +431,63 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     // MARK: Non-streaming answer
 
-    /// Translates the whole Converse answer `upstreamBody` (whose head had `upstreamHeaders`) and
-    /// sends it.
+    /// Translates the whole answer `upstreamBody` (whose head had `upstreamHeaders`) and sends it.
     private func answer(_ upstreamBody: ByteBuffer, upstreamHeaders: HTTP1Fields) {
-        guard let translation else { return }
-        let message: MessagesResponse
+        guard let current else { return }
+        let body: ByteBuffer
+        let usage: Usage?
         do throws(APIError) {
-            let converse: ConverseResponse
-            do {
-                converse = try ConverseResponse(json: try JSONValue.parse(upstreamBody))
-            } catch {
-                if let contentType = upstreamHeaders.first(name: "content-type"),
-                    !contentType.lowercased().contains("json")
-                {
-                    throw Gateway.unreadableAnswer(contentType: contentType, expected: "application/json")
-                }
-                throw APIError(
-                    .api, "AI Nexus sent an answer that is not a valid Converse response: \(error)", status: 502)
-            }
-            message = try ResponseTranslator.message(
-                converse, id: Identifier.make("msg_"), model: model, toolNameMap: translation.result.toolNameMap)
+            (body, usage) = try current.answer(upstreamBody, headers: upstreamHeaders, context: context)
         } catch {
+            machine?.finished()
             fail(error)
             return
         }
+        machine?.finished()
+        target?.health.answered()
         let total = ContinuousClock.now - started
         // Metrics before the answer leaves (a client reading /metrics right after sees them),
         // the log line after it (the line costs more than the rest of the step).
         gateway.metrics.request(
-            model: model, status: 200, stream: false, firstByte: nil, total: total, usage: message.usage,
-            retries: retries)
-        var body = ByteBuffer()
-        body.writeJSON(estimatedByteCount: Gateway.estimatedTranslation(of: upstreamBody.readableBytes)) {
-            message.write(to: &$0)
-        }
+            model: model, status: 200, stream: false, firstByte: nil, total: total, usage: usage, retries: retries,
+            upstream: upstreamName)
         var head = AnswerHead(version: version, status: .ok)
         head.add("content-type", "application/json")
         head.add("request-id", requestID)
         head.add("x-nexus-retries", retries)
+        head.add("x-nexus-upstream", upstreamName)
         sendWhole(head, body)
-        gateway.log(
-            "request done",
-            RequestLine(
-                requestID: requestID, asked: model, sent: modelSent, stream: false,
-                status: 200,
-                upstreamStatus: 200, retries: retries, firstByte: total, total: total, usage: message.usage)
-        )
+        var line = RequestLine(
+            requestID: requestID, asked: model, sent: modelSent, stream: false, status: 200, upstreamStatus: 200,
+            retries: retries, firstByte: total, total: total, usage: usage)
+        line.upstream = upstreamName
+        line.fallbacks = fallbacks
+        gateway.log("request done", line)
         finish()
     }
 
     /// Answers with `error`; the request is over.
     private func fail(_ error: APIError) {
         guard !isFinished else { return }
+        machine?.finished()
         let total = ContinuousClock.now - started
         gateway.metrics.request(
             model: model, status: error.status, stream: isStream, firstByte: nil, total: total, usage: nil,
-            retries: retries)
+            retries: retries, upstream: upstreamName)
         if !clientGone, [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) {
             gateway.metrics.upstreamError(error)
         }
         let (response, body) = error.httpResponse(requestID: requestID)
         var head = AnswerHead(version: version, HTTPResponseHead(response))
         head.add("x-nexus-retries", retries)
+        if current != nil { head.add("x-nexus-upstream", upstreamName) }
         sendWhole(head, body)
         var line = RequestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
             upstreamStatus: upstreamStatus, retries: retries, firstByte: total, total: total, usage: nil)
         line.error = (error.kind.rawValue, error.message)
+        line.upstream = upstreamName
+        line.fallbacks = fallbacks
         gateway.log("request failed", line)
         finish()
     }
@@ -507,9 +516,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
 
     // MARK: Streaming answer
 
-    private func beginStream() {
-        guard let translation, let handler else { return }
+    private func beginStream(_ stream: any AnswerStream) {
+        guard let handler else { return }
         call?.clearDeadline()  // from here on, silences are the relay's idle timeout
+        machine?.committed()
+        target?.health.answered()
         // An HTTP/1.0 client cannot read chunks: its stream ends with the connection.
         if isHTTP10 { keepAlive = false }
         var head = AnswerHead(version: version, status: .ok)
@@ -517,103 +528,77 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         head.add("cache-control", "no-cache")
         head.add("request-id", requestID)
         head.add("x-nexus-retries", retries)
+        head.add("x-nexus-upstream", upstreamName)
         head.add("date", PerSecondText.httpDate.now())
         addConnectionHeader(&head)
         handler.sendHead(head)
         phase = .streaming
         gateway.metrics.streamStarted()
-        let now = ContinuousClock.now
-        let relay = Relay(
-            translator: StreamTranslator(
-                messageID: Identifier.make("msg_"), model: model, requestID: requestID,
-                estimatedInputTokens: TokenEstimator.estimate(translation.result.converse),
-                toolNameMap: translation.result.toolNameMap),
-            now: now)
-        relay.events.reserveCapacity(8)
-        for message in pending { relay.translator.receive(message, into: &relay.events) }
-        pending.removeAll()
+        let relay = Relay(stream: stream, now: .now)
         self.relay = relay
+        write { stream.relayFirst(into: &$0) }
         flush()
         relay.firstByte = ContinuousClock.now - started
         scheduleTick()
     }
 
-    private func relayChunk(_ chunk: ByteBuffer) {
-        relay?.lastUpstream = .now
-        reader.append(chunk)
-        relayBuffered()
+    /// The SSE bytes not yet written to the client.
+    private var out = ByteBuffer()
+
+    /// Lets the stream append to the bytes waiting for the next flush.
+    private func write(_ body: (inout ByteBuffer) -> Void) {
+        if out.capacity == 0 { out.reserveCapacity(512) }
+        body(&out)
     }
 
-    /// Translates and writes every whole frame buffered in `reader`.
-    private func relayBuffered() {
+    /// Translates and writes `chunk` and every whole event buffered before it.
+    private func relayBuffered(_ chunk: ByteBuffer?) {
         guard let relay else { return }
-        do {
-            while let message = try reader.next() { relay.translator.receive(message, into: &relay.events) }
-        } catch {
-            relay.outcome = "corrupt frame"
-            relay.translator.fail(APIError(.api, "AI Nexus sent a corrupt event stream: \(error)"), into: &relay.events)
-        }
+        write { relay.stream.relay(chunk, into: &$0) }
+        if let problem = relay.stream.problem, relay.outcome == "ok" { relay.outcome = problem }
         flush()
         endIfDone()
     }
 
-    /// After the last event AI Nexus ends the body at once: that end is awaited, so the
+    /// After the last event the upstream ends the body at once: that end is awaited, so the
     /// connection goes back to the pool; a failed stream is cut at once.
     private func endIfDone() {
-        guard let relay, relay.translator.isDone else { return }
+        guard let relay, relay.stream.isDone else { return }
         if relay.upstreamEnded || relay.outcome != "ok" {
             cancelCall()
             endStream()
         }
     }
 
-    /// How often a stream checks its timers: often enough for the ping interval.
-    private var tickInterval: Duration { min(gateway.configuration.pingInterval, .seconds(1)) }
-
     private func scheduleTick() {
-        relay?.tick = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(tickInterval.nanoseconds)) { [self] in
+        relay?.tick = eventLoop.assumeIsolated().scheduleTask(
+            in: .nanoseconds(gateway.limits.tickInterval.nanoseconds)
+        ) { [self] in
             tick()
         }
     }
 
-    /// Runs every `tickInterval` while streaming: shutdown, timeouts, and `ping` during silences.
+    /// Runs every tick interval while streaming: shutdown, timeouts, and `ping` during silences.
     private func tick() {
-        guard case .streaming = phase, let relay else { return }
-        let every = tickInterval
-        if relay.translator.isDone {
-            // The answer is complete but AI Nexus did not end the body within a tick: drop the
-            // connection rather than pool it.
+        guard case .streaming = phase, let relay, let machine else { return }
+        if relay.stream.isDone {
+            // The answer is complete but the upstream did not end the body within a tick: drop
+            // the connection rather than pool it.
             cancelCall()
             endStream()
             return
         }
-        let now = ContinuousClock.now
-        let configuration = gateway.configuration
-        // Past the grace period the server closes its connections: end the stream with an
-        // error event on the last tick before that, while the client can still be told.
-        if let seen = shutdownSeen, now - seen + every * 2 + .milliseconds(250) >= configuration.shutdownGrace {
-            relay.outcome = "shutdown"
-            relay.translator.fail(
-                APIError(.overloaded, "The gateway is shutting down; the answer was cut. Please retry."),
-                into: &relay.events)
-        } else if now - started >= configuration.totalTimeout {
-            relay.outcome = "total timeout"
-            relay.translator.fail(
-                APIError(
-                    .timeout,
-                    "The answer took longer than the total timeout (\(configuration.totalTimeout.components.seconds) s); the stream was stopped."
-                ),
-                into: &relay.events)
-        } else if now - relay.lastUpstream >= configuration.idleTimeout {
-            relay.outcome = "idle timeout"
-            relay.translator.fail(
-                APIError(
-                    .timeout,
-                    "AI Nexus sent nothing for \(configuration.idleTimeout.components.seconds) s; the stream was stopped."
-                ),
-                into: &relay.events)
-        } else if now - relay.lastWrite >= configuration.pingInterval {
-            relay.events.append(.ping)
+        switch machine.tick(
+            now: .now, lastUpstream: relay.lastUpstream, lastWrite: relay.lastWrite, shutdownSeen: shutdownSeen,
+            upstream: current?.upstreamName ?? "The upstream")
+        {
+        case .none:
+            break
+        case .ping:
+            write { StreamEvent.ping.write(into: &$0) }
+        case .fail(let outcome, let error):
+            relay.outcome = outcome
+            write { relay.stream.fail(error, into: &$0) }
         }
         flush()
         endIfDone()
@@ -625,20 +610,18 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     ///
     /// `endFollows`: the caller ends the stream right after, and the end's write sends these
     /// events too (one system call for both). The answer's last events (`message_stop`) are
-    /// held the same way until AI Nexus ends its body, which nearly always comes in the same
+    /// held the same way until the upstream ends its body, which nearly always comes in the same
     /// read; if it does not, the next loop tick sends them.
     private func flush(endFollows: Bool = false) {
-        guard let relay, !relay.events.isEmpty else { return }
+        guard let relay, out.readableBytes > 0 else { return }
         guard let handler, !clientGone else {
-            relay.events.removeAll(keepingCapacity: true)
+            out.clear()
             return
         }
-        var out = ByteBuffer()
-        out.reserveCapacity(512)
-        for event in relay.events { event.write(into: &out) }
-        relay.events.removeAll(keepingCapacity: true)
-        let last = relay.translator.isDone && relay.outcome == "ok" && !relay.upstreamEnded
-        handler.sendBody(out, flush: !endFollows && !last)
+        let chunk = out
+        out = ByteBuffer()
+        let last = relay.stream.isDone && relay.outcome == "ok" && !relay.upstreamEnded
+        handler.sendBody(chunk, flush: !endFollows && !last)
         if last, !endFollows {
             eventLoop.assumeIsolated().execute { [self] in self.handler?.flush() }
         }
@@ -653,17 +636,20 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private func endStream() {
         guard case .streaming = phase, let relay else { return }
         relay.tick?.cancel()
+        machine?.finished()
         gateway.metrics.streamEnded()
-        let usage = relay.translator.finalUsage
+        let usage = relay.stream.usage
         let total = ContinuousClock.now - started
         gateway.metrics.request(
             model: model, status: 200, stream: true, firstByte: relay.firstByte, total: total, usage: usage,
-            retries: retries)
+            retries: retries, upstream: upstreamName)
         if !clientGone, let handler { handler.sendEnd() }
         var line = RequestLine(
             requestID: requestID, asked: model, sent: modelSent, stream: true, status: 200, upstreamStatus: 200,
             retries: retries, firstByte: relay.firstByte ?? total, total: total, usage: usage)
         line.outcome = relay.outcome
+        line.upstream = upstreamName
+        line.fallbacks = fallbacks
         gateway.log("request done", line)
         finish()
     }

@@ -168,7 +168,13 @@ struct Serve: AsyncParsableCommand {
             printError("configuration error: \(error)")
             throw ExitCode(2)
         }
-        let gateway = Gateway(configuration: config, client: client, logger: logger, retryPolicy: config.retry)
+        // With --simulate every configured upstream is pointed at the built-in simulator, which
+        // serves both faces (Converse and Anthropic) once it listens.
+        let upstreamEndpoints = Dictionary(
+            uniqueKeysWithValues: config.upstreams.map { ($0.name, UpstreamEndpoint($0.endpoint)) })
+        let gateway = Gateway(
+            configuration: config, client: client, logger: logger, retryPolicy: config.retry,
+            upstreamEndpoints: upstreamEndpoints)
 
         var services: [any Service] = [HTTPClientService(client: client), MemoryTrimService(gateway: gateway)]
         let (simulatorReady, simulatorPort) = AsyncStream.makeStream(of: Int.self)
@@ -190,8 +196,14 @@ struct Serve: AsyncParsableCommand {
         let app = GatewayApplication.application(gateway) { port in
             if simulated, let simPort = await simulatorReady.first(where: { _ in true }) {
                 endpointBox.set("http://127.0.0.1:\(simPort)")
+                for endpoint in upstreamEndpoints.values { endpoint.set("http://127.0.0.1:\(simPort)") }
             }
-            let upstream = simulated ? "the built-in AI Nexus simulator (\(endpointBox.current))" : endpointBox.host
+            let names = gateway.routes.providers.map { "\($0.spec.name) (\($0.spec.kind.rawValue))" }
+            let upstream =
+                simulated
+                ? "the built-in AI Nexus simulator (\(endpointBox.current))"
+                    + (upstreamEndpoints.isEmpty ? "" : " as \(names.joined(separator: ", "))")
+                : upstreamEndpoints.isEmpty ? endpointBox.host : names.joined(separator: ", ")
             printOut(
                 """
                 nexus-claude-api \(gatewayVersion) listening on http://\(listenHost):\(port) → \(upstream)

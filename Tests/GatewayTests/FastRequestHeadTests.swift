@@ -39,7 +39,8 @@ import Testing
             head
                 == MessagesRequestHead(
                     version: .http1_1, keepAlive: true, apiKey: "sk-test", authorization: nil,
-                    betaFields: ["claude-code-20250219,oauth-2025-04-20", "interleaved-thinking-2025-05-14"]))
+                    betaFields: ["claude-code-20250219,oauth-2025-04-20", "interleaved-thinking-2025-05-14"],
+                    anthropicVersion: "2023-06-01"))
         #expect(bodyLength == 5)
         #expect(headLength == Self.claudeCodeHead.utf8.count - 5)
     }
