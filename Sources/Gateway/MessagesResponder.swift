@@ -111,8 +111,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     /// Attempts after the first: retries after a backoff and fallbacks.
     private var retries: Int { (machine?.retries ?? 0) + (machine?.fallbacks ?? 0) }
     private var fallbacks: Int { machine?.fallbacks ?? 0 }
-    /// The target of the attempt in flight (or last made).
-    private var target: RouteTarget? { machine.flatMap { route?.targets[$0.target] } }
+    /// The target of the attempt in flight (or of the last one made).
+    private var target: RouteTarget?
     private var upstreamName: String { current == nil ? "none" : (target?.upstream ?? "none") }
 
     // MARK: Steps
@@ -162,6 +162,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         guard let machine, let route, let request, !clientGone else { return }
         let index = machine.target
         let target = route.targets[index]
+        self.target = target
         phase = .preparing
         // Signed thinking is bound to the upstream that made it: another upstream gets the
         // request without it.
@@ -237,14 +238,14 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     }
 
     private func logPrepared(_ call: any UpstreamCall, upstream: String) {
-        logger.debug(
-            "prepared request",
-            metadata: [
-                "model.asked": .string(model), "model.sent": .string(call.modelSent), "upstream": .string(upstream),
-                "body.bytes": .stringConvertible(bodyBytes), "notes": .string(call.notes.joined(separator: "; ")),
-            ])
+        let lines = call.debugLines
+        var metadata: Logger.Metadata = [
+            "model.asked": .string(model), "upstream": .string(upstream), "body.bytes": .stringConvertible(bodyBytes),
+        ]
+        for (key, value) in lines.prepared.fields { metadata[key] = .string(value) }
+        logger.debug("\(lines.prepared.message)", metadata: metadata)
         if gateway.configuration.logBodies {
-            logger.debug("upstream body", metadata: ["body": .string(String(buffer: call.request.body))])
+            logger.debug("\(lines.bodyMessage)", metadata: ["body": .string(lines.body())])
         }
     }
 
@@ -255,11 +256,15 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         phase = .preparing
         guard let target, let current, var machine = self.machine else { return fail(error) }
         if let note = current.repair(after: error) {
-            logger.warning("\(note)", metadata: ["upstream": .string(target.upstream)])
+            logger.warning("\(note.message)", metadata: note.fields.mapValues { .string($0) })
             sendAttempt()
             return
         }
+        // A refused signature on a route that spans upstreams may be another upstream's (an
+        // earlier turn served by a fallback): once, without signed thinking. On a route of one
+        // upstream it can only be an altered block, refused as the upstream refuses it.
         if !thinkingRemoved, error.kind == .invalidRequest, ThinkingScrubber.isSignatureError(error.message),
+            let route, route.targets.contains(where: { $0.upstream != target.upstream }),
             request?.removeThinking() != nil
         {
             thinkingRemoved = true

@@ -240,7 +240,14 @@ final class AnthropicCall: UpstreamCall {
         return AnthropicAnswerStream(model: context.model, upstream: provider.displayName, requestID: context.requestID)
     }
 
-    func repair(after error: APIError) -> String? { nil }
+    func repair(after error: APIError) -> LogNote? { nil }
+
+    var debugLines: UpstreamCallLog {
+        let body = request.body
+        return UpstreamCallLog(
+            prepared: LogNote("prepared request", ["model.sent": modelSent]), bodyMessage: "upstream body",
+            body: { String(buffer: body) })
+    }
 
     var upstreamName: String { provider.displayName }
 }

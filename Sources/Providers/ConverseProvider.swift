@@ -251,15 +251,21 @@ final class ConverseCall: UpstreamCall {
 
     var modelSent: String { translated.profile.nexusID }
 
-    var notes: [String] {
-        var notes = translated.notes
-        if !translated.forwardedBetas.isEmpty { notes.append("betas forwarded: \(translated.forwardedBetas.joined(separator: ","))") }
-        if !translated.droppedBetas.isEmpty { notes.append("betas dropped: \(translated.droppedBetas.joined(separator: ","))") }
-        return notes
-    }
+    var notes: [String] { translated.notes }
 
-    /// The Converse body, for `--log-bodies`.
-    var bodyForLog: String { translated.converse.jsonValue.jsonString }
+    var debugLines: UpstreamCallLog {
+        let converse = translated.converse
+        return UpstreamCallLog(
+            prepared: LogNote(
+                "translated request",
+                [
+                    "model.sent": translated.profile.nexusID,
+                    "betas.forwarded": translated.forwardedBetas.joined(separator: ","),
+                    "betas.dropped": translated.droppedBetas.joined(separator: ","),
+                    "notes": translated.notes.joined(separator: "; "),
+                ]),
+            bodyMessage: "converse body", body: { converse.jsonValue.jsonString })
+    }
 
     func answer(_ body: ByteBuffer, headers: HTTP1Fields, context: AnswerContext) throws(APIError) -> (
         body: ByteBuffer, usage: Usage?
@@ -307,7 +313,7 @@ final class ConverseCall: UpstreamCall {
 
     /// `invalid beta flag`: once, without the forwarded betas (those the message names, else
     /// all), which are refused for this model from then on.
-    func repair(after error: APIError) -> String? {
+    func repair(after error: APIError) -> LogNote? {
         guard !betaRepaired, error.kind == .invalidRequest, error.message.lowercased().contains("invalid beta flag"),
             !translated.forwardedBetas.isEmpty
         else { return nil }
@@ -317,8 +323,9 @@ final class ConverseCall: UpstreamCall {
         provider.refuse(offending, for: translated.profile.nexusID)
         let model = translated.profile.nexusID
         do { try translate() } catch { return nil }
-        return
-            "AI Nexus rejected betas \(offending.joined(separator: ",")) for \(model); retrying without them and dropping them for this model from now on"
+        return LogNote(
+            "AI Nexus rejected betas; retrying without them and dropping them for this model from now on",
+            ["model": model, "betas": offending.joined(separator: ",")])
     }
 
     var upstreamName: String { provider.displayName }

@@ -158,8 +158,10 @@ public protocol UpstreamCall: AnyObject {
     var request: HTTP1Request { get }
     /// The model id sent (for logs).
     var modelSent: String { get }
-    /// Notes for the request's debug log (betas dropped, fields converted…).
+    /// Notes on what preparing changed (betas dropped, fields converted…).
     var notes: [String] { get }
+    /// The request's debug log lines: what was prepared, and the body sent (`--log-bodies`).
+    var debugLines: UpstreamCallLog { get }
 
     /// Turns a whole 200 answer into the client's JSON body and its usage.
     func answer(_ body: ByteBuffer, headers: HTTP1Fields, context: AnswerContext) throws(APIError) -> (
@@ -179,10 +181,36 @@ public protocol UpstreamCall: AnyObject {
     /// After `error` ended an attempt before the first byte: changes the request when a changed
     /// one is worth sending at once (a refused beta taken out), and says what it did (for a
     /// warning in the log); nil when it did nothing.
-    func repair(after error: APIError) -> String?
+    func repair(after error: APIError) -> LogNote?
 
     /// How the upstream is named in messages (`AI Nexus`, `upstream 'backup'`).
     var upstreamName: String { get }
+}
+
+/// A log line a provider asks for: its message and fields.
+public struct LogNote: Sendable, Hashable {
+    public var message: String
+    public var fields: [String: String]
+
+    public init(_ message: String, _ fields: [String: String] = [:]) {
+        self.message = message
+        self.fields = fields
+    }
+}
+
+/// What the debug log says of a prepared request.
+public struct UpstreamCallLog: Sendable {
+    /// The line about the request (`translated request`), with its fields.
+    public var prepared: LogNote
+    /// The message of the body's line (`converse body`) and the body, written when asked for.
+    public var bodyMessage: String
+    public var body: @Sendable () -> String
+
+    public init(prepared: LogNote, bodyMessage: String, body: @escaping @Sendable () -> String) {
+        self.prepared = prepared
+        self.bodyMessage = bodyMessage
+        self.body = body
+    }
 }
 
 /// The answer of a streamed call, translated into Anthropic SSE bytes as it arrives.
