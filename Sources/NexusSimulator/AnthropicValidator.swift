@@ -148,7 +148,7 @@ struct AnthropicValidator {
                 if type == "custom" {
                     let allowed: Set<String> = [
                         "type", "name", "description", "input_schema", "cache_control", "strict", "input_examples",
-                        "defer_loading", "allowed_callers",
+                        "defer_loading", "allowed_callers", "eager_input_streaming",
                     ]
                     for key in object.keys where !allowed.contains(key) {
                         return .invalid("tools.\(i).custom.\(key): Extra inputs are not permitted")
@@ -344,7 +344,8 @@ struct AnthropicValidator {
         guard control["type"]?.stringValue == "ephemeral" else {
             return .invalid("\(path).type: Input should be 'ephemeral'")
         }
-        for key in object.keys where key != "type" && key != "ttl" {
+        // `scope` comes with the prompt-caching-scope beta Claude Code sends.
+        for key in object.keys where key != "type" && key != "ttl" && key != "scope" {
             return .invalid("\(path).\(key): Extra inputs are not permitted")
         }
         if let ttl = control["ttl"], ttl.stringValue != "5m", ttl.stringValue != "1h" {

@@ -26,6 +26,9 @@ struct Simulate: AsyncParsableCommand {
             valueName: "spec"))
     var faults: [String] = []
 
+    @Flag(help: "Accept every anthropic-beta value on the Anthropic face (default: only known betas, as the real API).")
+    var acceptAnyBeta = false
+
     func validate() throws {
         do {
             _ = try SimulatorFault.parse(faults)
@@ -40,6 +43,7 @@ struct Simulate: AsyncParsableCommand {
         options.canned = canned
         options.validate = !canned
         options.fault = (try? SimulatorFault.parse(faults)) ?? SimulatorFault()
+        if acceptAnyBeta { options.anthropicBetas = nil }
         let host = self.host
         let app = NexusSimulator.application(host: host, port: port, options: options, logger: logger) { port in
             printOut("AI Nexus simulator listening on http://\(host):\(port)")
