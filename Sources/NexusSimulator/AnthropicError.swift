@@ -111,10 +111,21 @@ enum AnthropicErrorCatalog {
             type: "billing_error", message: "Your credit balance is too low to access the Anthropic API."),
     ]
 
+    /// Bedrock exception names (as the Converse face takes them) to the short names above.
+    static let bedrockNames: [String: String] = [
+        "ThrottlingException": "throttling", "ModelNotReadyException": "model_not_ready",
+        "ValidationException": "validation", "AccessDeniedException": "access_denied",
+        "ResourceNotFoundException": "not_found", "ModelTimeoutException": "model_timeout",
+        "ModelErrorException": "model_error", "InternalServerException": "internal",
+        "ServiceUnavailableException": "unavailable", "ModelStreamErrorException": "model_stream_error",
+    ]
+
     /// The error for `name`; unknown names answer an `invalid_request_error` listing the known ones.
     static func error(named name: String) -> AnthropicError {
         if let error = errors[name] { return error }
         if let error = errors.values.first(where: { $0.type == name }) { return error }
+        let capitalized = name.prefix(1).uppercased() + name.dropFirst()
+        if let short = bedrockNames[capitalized], let error = errors[short] { return error }
         if name.hasSuffix("_error") { return AnthropicError(type: name, message: "Simulated \(name).") }
         let known = errors.keys.sorted().joined(separator: ", ")
         return .invalid("Unknown simulator error '\(name)'. Known errors: \(known).")

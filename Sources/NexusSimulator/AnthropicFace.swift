@@ -12,14 +12,16 @@ extension SimulatorService {
         case messages = "Messages"
         case countTokens = "CountTokens"
         case models = "Models"
+        /// `GET /v1/models/{id}`.
+        case model = "Model"
     }
 
     /// Serves one Anthropic-face request; every failure is an Anthropic-shaped error response.
-    func respondAnthropic(_ request: Request, operation: AnthropicOperation) async -> Response {
+    func respondAnthropic(_ request: Request, operation: AnthropicOperation, modelID: String? = nil) async -> Response {
         stats.anthropicRequestReceived()
         await sleep(options.latency)
         do throws(AnthropicError) {
-            let response = try await serveAnthropic(request, operation: operation)
+            let response = try await serveAnthropic(request, operation: operation, modelID: modelID)
             logger.debug("anthropic \(operation.rawValue): \(response.status.code)")
             return response
         } catch {
@@ -29,7 +31,7 @@ extension SimulatorService {
     }
 
     private func serveAnthropic(
-        _ request: Request, operation: AnthropicOperation
+        _ request: Request, operation: AnthropicOperation, modelID: String?
     ) async throws(AnthropicError)
         -> Response
     {
@@ -49,6 +51,11 @@ extension SimulatorService {
             }
         }
         if operation == .models { return Self.anthropicJSON(modelList()) }
+        if operation == .model {
+            let id = modelID ?? ""
+            guard options.anthropicModels.contains(id) else { throw .unknownModel(id) }
+            return Self.anthropicJSON(Self.modelObject(id))
+        }
 
         let body = try await readAnthropicBody(request)
         if options.validate {
@@ -138,15 +145,18 @@ extension SimulatorService {
     /// `GET /v1/models`: the face's model ids, newest names first.
     private func modelList() -> JSONValue {
         let ids = options.anthropicModels.sorted { ($0.count, $0) < ($1.count, $1) }
-        let data: [JSONValue] = ids.map { id in
-            [
-                "type": "model", "id": .string(id), "display_name": .string(Self.displayName(id)),
-                "created_at": "2025-01-01T00:00:00Z",
-            ]
-        }
+        let data = ids.map(Self.modelObject)
         return [
             "data": .array(data), "has_more": false, "first_id": data.first?["id"] ?? .null,
             "last_id": data.last?["id"] ?? .null,
+        ]
+    }
+
+    /// `{"type":"model","id","display_name","created_at"}`.
+    static func modelObject(_ id: String) -> JSONValue {
+        [
+            "type": "model", "id": .string(id), "display_name": .string(displayName(id)),
+            "created_at": "2025-01-01T00:00:00Z",
         ]
     }
 

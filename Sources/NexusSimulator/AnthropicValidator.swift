@@ -73,6 +73,10 @@ struct AnthropicValidator {
             )
         }
         if let error = checkScalars(body) { return error }
+        if body["temperature"] != nil, body["top_p"] != nil, !options.anthropicTopPWithTemperatureModels.contains(model)
+        {
+            return .invalid("`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
+        }
         if let error = checkSystem(body["system"]) { return error }
         if let error = checkTools(body["tools"], choice: body["tool_choice"]) { return error }
         guard let list = messages.arrayValue else { return .invalid("messages: Input should be a valid list") }

@@ -32,6 +32,10 @@ public enum NexusSimulator {
             await service.respondAnthropic(request, operation: .countTokens)
         }
         router.get("v1/models") { request, _ in await service.respondAnthropic(request, operation: .models) }
+        router.get("v1/models/:modelId") { request, context in
+            await service.respondAnthropic(
+                request, operation: .model, modelID: PercentDecoding.decode(context.parameters.get("modelId") ?? ""))
+        }
         router.get("_sim/stats") { _, _ in SimulatorService.jsonResponse(service.stats.jsonValue) }
         router.get("_sim/fault") { _, _ in SimulatorService.jsonResponse(service.state.fault.jsonValue) }
         router.post("_sim/fault") { request, _ in await service.changeFault(request) }

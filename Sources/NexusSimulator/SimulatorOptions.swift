@@ -37,6 +37,9 @@ public struct SimulatorOptions: Sendable {
     public var anthropicMaxOutputTokens: [String: Int]
     /// Anthropic-face models that take `thinking.type: "adaptive"`; elsewhere it is a 400.
     public var anthropicAdaptiveThinkingModels: Set<String>
+    /// Anthropic-face models that take `temperature` and `top_p` together (the models before
+    /// Claude 4.5); on the others both at once is a 400.
+    public var anthropicTopPWithTemperatureModels: Set<String>
     /// `anthropic-beta` values the Anthropic face accepts; any other is a 400 ("Unexpected
     /// value(s) …", as the API answers). nil accepts every value.
     public var anthropicBetas: Set<String>?
@@ -103,6 +106,9 @@ public struct SimulatorOptions: Sendable {
         anthropicModels: Set<String> = SimulatorOptions.anthropicModelIDs,
         anthropicMaxOutputTokens: [String: Int] = SimulatorOptions.anthropicMaxOutputTokensDefault,
         anthropicAdaptiveThinkingModels: Set<String> = ["claude-sonnet-4-6", "claude-opus-4-6"],
+        anthropicTopPWithTemperatureModels: Set<String> = [
+            "claude-sonnet-4-0", "claude-sonnet-4-20250514", "claude-opus-4-0", "claude-opus-4-20250514",
+        ],
         anthropicBetas: Set<String>? = SimulatorOptions.anthropicBetasDefault,
         fault: SimulatorFault = SimulatorFault()
     ) {
@@ -122,6 +128,7 @@ public struct SimulatorOptions: Sendable {
         self.anthropicModels = anthropicModels
         self.anthropicMaxOutputTokens = anthropicMaxOutputTokens
         self.anthropicAdaptiveThinkingModels = anthropicAdaptiveThinkingModels
+        self.anthropicTopPWithTemperatureModels = anthropicTopPWithTemperatureModels
         self.anthropicBetas = anthropicBetas
         self.fault = fault
     }

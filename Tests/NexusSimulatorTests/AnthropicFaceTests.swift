@@ -72,6 +72,10 @@ struct AnthropicFaceTests {
             let ids = (try JSONValue.parse(list.body))["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
             #expect(ids.contains("claude-sonnet-4-6") && ids.contains("claude-opus-4-5-20251101"))
             #expect(!ids.contains("claude-sonnet-4.6"))
+            let one = try await client.execute(uri: "/v1/models/claude-opus-4-6", method: .get, headers: headers)
+            #expect((try JSONValue.parse(one.body))["display_name"]?.stringValue == "Claude Opus 4.6")
+            let none = try await client.execute(uri: "/v1/models/claude-opus-4.6", method: .get, headers: headers)
+            #expect(none.status == .notFound)
         }
     }
 
@@ -91,6 +95,10 @@ struct AnthropicFaceTests {
         (Anth.body([["role": "system", "content": "x"]]), "messages.0.role: Input should be 'user' or 'assistant'"),
         (Anth.ask("x", extra: [("temperature", .double(1.5))]), "temperature: Input should be less than or equal to 1"),
         (Anth.ask("x", extra: [("stream", "yes")]), "stream: Input should be a valid boolean"),
+        (
+            Anth.ask("x", extra: [("temperature", .double(0.5)), ("top_p", .double(0.9))]),
+            "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
+        ),
         (
             Anth.body([Anth.user([["type": "txt", "text": "x"]])]),
             "messages.0.content.0: Input tag 'txt' found using 'type' does not match any of the expected tags: 'text', 'image', 'document', 'search_result', 'thinking', 'redacted_thinking', 'tool_use', 'tool_result', 'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result', 'text_editor_code_execution_tool_result', 'tool_search_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'container_upload'"
@@ -250,6 +258,8 @@ struct AnthropicFaceTests {
                 ("sim:error:throttling", 429, "rate_limit_error"), ("sim:error:permission", 403, "permission_error"),
                 ("sim:error:not_found", 404, "not_found_error"), ("sim:error:too_large", 413, "request_too_large"),
                 ("sim:error:invalid_request", 400, "invalid_request_error"),
+                ("sim:error:ThrottlingException", 429, "rate_limit_error"),
+                ("sim:error:overloaded_error", 529, "overloaded_error"),
             ]
             for (text, status, type) in cases {
                 let response = try await Anth.post(client, body: Anth.ask(text))
