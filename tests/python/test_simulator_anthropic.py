@@ -302,3 +302,27 @@ def test_runtime_fault_switch_and_stats(servers):
     assert httpx.post(f"{proc.url}/_sim/fault", json={"fault": "melt"}, timeout=5).status_code == 400
     s = stats(proc)
     assert s["anthropic_requests"] == 3 and s["converse_requests"] == 0 and s["requests"] == 3
+
+
+# --- the real Claude Code CLI, pointed directly at the face ------------------------------------
+
+CLAUDE_VARIANTS = {
+    "sonnet-4-6": (["--model", "claude-sonnet-4-6"], {}),
+    "haiku-thinking-budget": (["--model", "claude-haiku-4-5"], {"MAX_THINKING_TOKENS": "2048"}),
+    "opus-4-6": (["--model", "claude-opus-4-6"], {}),
+}
+
+
+@pytest.mark.parametrize("variant", list(CLAUDE_VARIANTS))
+def test_claude_code_tool_loop_with_signed_thinking(claude_bin, sim, claude_home, variant):
+    """Claude Code's own requests (betas, cache_control, tools, thinking) pass the face's
+    validation, and its thinking blocks come back with this face's signatures."""
+    from gateway_testkit import explain, run_claude
+
+    args, env = CLAUDE_VARIANTS[variant]
+    p, result = run_claude(claude_bin, sim, claude_home, [
+        "-p", "sim:bash_seq:echo one;;echo two", "--output-format", "json",
+        "--allowedTools", "Bash", "--max-turns", "6", *args], env, timeout=240)
+    assert p.returncode == 0 and result and result.get("is_error") is False, explain(p, result)
+    text = result.get("result", "")
+    assert text.startswith("Tool said: one | two (signed thinking blocks in the history: "), explain(p, result)
