@@ -138,7 +138,7 @@ extension SimulatorService {
         do {
             return try JSONValue.parse(buffer)
         } catch {
-            throw .invalid("There was an error parsing the body: \(error)")
+            throw .invalid("The request body is not valid JSON: \(error)")
         }
     }
 

@@ -190,6 +190,7 @@ struct AnthropicFaceTests {
             let bad = try await Anth.post(client, raw: ByteBuffer(string: "{nope"))
             #expect(bad.status == 400)
             #expect(bad.anthropicError.type == "invalid_request_error")
+            #expect(bad.anthropicError.message?.hasPrefix("The request body is not valid JSON: ") == true)
         }
     }
 
