@@ -7,9 +7,11 @@ import Logging
 public enum NexusSimulator {
     /// The router, for in-process tests (HummingbirdTesting) and for embedding.
     ///
-    /// Routes: `POST /model/{modelId}/converse`, `/converse-stream` and `/count-tokens`
-    /// (`modelId` percent-decoded), and `GET /_sim/stats` (counters for tests). State (throttle
-    /// counters, prompt-cache prefixes, stats) lives as long as the router.
+    /// Routes: the Converse face's `POST /model/{modelId}/converse`, `/converse-stream` and
+    /// `/count-tokens` (`modelId` percent-decoded); the Anthropic face's `POST /v1/messages`,
+    /// `POST /v1/messages/count_tokens` and `GET /v1/models`; and for tests `GET /_sim/stats`
+    /// (counters), `GET`/`POST /_sim/fault` (the process-level fault). State (throttle counters,
+    /// prompt-cache prefixes, stats, fault) lives as long as the router.
     public static func router(options: SimulatorOptions, logger: Logger) -> Router<BasicRequestContext> {
         router(SimulatorService(options: options, logger: logger))
     }
@@ -25,7 +27,18 @@ public enum NexusSimulator {
         router.post("model/:modelId/count-tokens") { request, context in
             await service.respond(request, context, operation: .countTokens)
         }
+        router.post("v1/messages") { request, _ in await service.respondAnthropic(request, operation: .messages) }
+        router.post("v1/messages/count_tokens") { request, _ in
+            await service.respondAnthropic(request, operation: .countTokens)
+        }
+        router.get("v1/models") { request, _ in await service.respondAnthropic(request, operation: .models) }
+        router.get("v1/models/:modelId") { request, context in
+            await service.respondAnthropic(
+                request, operation: .model, modelID: PercentDecoding.decode(context.parameters.get("modelId") ?? ""))
+        }
         router.get("_sim/stats") { _, _ in SimulatorService.jsonResponse(service.stats.jsonValue) }
+        router.get("_sim/fault") { _, _ in SimulatorService.jsonResponse(service.state.fault.jsonValue) }
+        router.post("_sim/fault") { request, _ in await service.changeFault(request) }
         return router
     }
 

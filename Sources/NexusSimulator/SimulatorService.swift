@@ -10,7 +10,7 @@ import NexusJSON
 final class SimulatorService: Sendable {
     let options: SimulatorOptions
     let logger: Logger
-    let state = SimulatorState()
+    let state: SimulatorState
     /// Counters for `GET /_sim/stats`.
     let stats = SimulatorStats()
     /// Prebuilt answers of canned mode.
@@ -19,6 +19,7 @@ final class SimulatorService: Sendable {
     init(options: SimulatorOptions, logger: Logger) {
         self.options = options
         self.logger = logger
+        self.state = SimulatorState(fault: options.fault)
         self.canned = CannedAnswers()
     }
 
@@ -50,6 +51,16 @@ final class SimulatorService: Sendable {
     ) async throws(SimulatorError) -> Response {
         try authenticate(request)
         guard options.models.contains(model) else { throw .unknownModel(model) }
+        let fault = state.fault
+        if !fault.isNone {
+            await sleep(fault.delay ?? .zero)
+            switch fault.failure {
+            case .throttle: throw .throttling
+            case .overloaded: throw ErrorCatalog.error(named: "unavailable")
+            case .error(let name): throw ErrorCatalog.error(named: name)
+            case nil: break
+            }
+        }
         if options.canned { return canned.response(for: operation) }
         let body = try await readBody(request)
         if options.validate {
@@ -84,7 +95,8 @@ final class SimulatorService: Sendable {
             json["metrics"] = ["latencyMs": .int(StreamScript.milliseconds(since: started))]
             return Self.jsonResponse(.object(json))
         }
-        let script = StreamScript(answer: answer, usage: usage, fault: scenario.streamFault, started: started)
+        let script = StreamScript(
+            answer: answer, usage: usage, fault: fault.cutStreams ? .cut : scenario.streamFault, started: started)
         let stats = self.stats
         return Response(
             status: .ok, headers: Self.headers(contentType: "application/vnd.amazon.eventstream"),
@@ -110,7 +122,7 @@ final class SimulatorService: Sendable {
     }
 
     /// Reads and parses the JSON body, within `maxRequestBytes`.
-    private func readBody(_ request: Request) async throws(SimulatorError) -> JSONValue {
+    func readBody(_ request: Request) async throws(SimulatorError) -> JSONValue {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: options.maxRequestBytes)
@@ -140,10 +152,11 @@ final class SimulatorService: Sendable {
                 )
             }
         return Response(
-            status: .ok, headers: headers(contentType: contentType), body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            status: .ok, headers: headers(contentType: contentType),
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
-    private func sleep(_ duration: Duration) async {
+    func sleep(_ duration: Duration) async {
         guard duration > .zero else { return }
         try? await Task.sleep(for: duration)
     }
@@ -160,5 +173,36 @@ final class SimulatorService: Sendable {
         json.write(into: &buffer)
         return Response(
             status: .ok, headers: headers(contentType: "application/json"), body: ResponseBody(byteBuffer: buffer))
+    }
+}
+
+extension SimulatorService {
+    /// `POST /_sim/fault` with `{"fault": "throttle"}`, `{"fault": ["slow:2", "cut"]}` or
+    /// `{"fault": null}`: replaces the process-level fault and answers it (`{"fault": [...]}`);
+    /// 400 `{"error": "..."}` for a body or spec it does not understand.
+    func changeFault(_ request: Request) async -> Response {
+        func refusal(_ message: String) -> Response {
+            var response = Self.jsonResponse(["error": .string(message)])
+            response.status = .badRequest
+            return response
+        }
+        guard let buffer = try? await request.body.collect(upTo: 1 << 16), let body = try? JSONValue.parse(buffer),
+            let value = body["fault"]
+        else { return refusal(#"expected {"fault": SPEC}, {"fault": [SPEC, ...]} or {"fault": null}"#) }
+        var specs: [String] = []
+        if let spec = value.stringValue {
+            specs = [spec]
+        } else if let list = value.arrayValue {
+            specs = list.compactMap(\.stringValue)
+        } else if !value.isNull {
+            return refusal("fault must be a string, a list of strings or null")
+        }
+        do {
+            state.fault = try SimulatorFault.parse(specs)
+        } catch {
+            return refusal(error.description)
+        }
+        logger.info("fault set to \(state.fault.specs)")
+        return Self.jsonResponse(state.fault.jsonValue)
     }
 }

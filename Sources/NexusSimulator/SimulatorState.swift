@@ -1,10 +1,21 @@
 import Synchronization
 
-/// Memory shared by the requests of one simulator: `sim:throttle` counters and the prompt-cache
-/// prefixes seen. Both are bounded (oldest entries are forgotten first).
+/// Memory shared by the requests of one simulator: `sim:throttle` counters, the prompt-cache
+/// prefixes seen (both bounded, oldest entries forgotten first) and the process-level fault.
 final class SimulatorState: Sendable {
     private let throttleCounts = Mutex(BoundedDictionary<Int, Int>(capacity: 1024))
     private let cachedPrefixes = Mutex(BoundedDictionary<Int, Bool>(capacity: 4096))
+    private let currentFault: Mutex<SimulatorFault>
+
+    init(fault: SimulatorFault = SimulatorFault()) {
+        currentFault = Mutex(fault)
+    }
+
+    /// The fault every request gets now (`--fault`, `POST /_sim/fault`).
+    var fault: SimulatorFault {
+        get { currentFault.withLock { $0 } }
+        set { currentFault.withLock { $0 = newValue } }
+    }
 
     /// Counts one more request for `text` and returns how many there have been, this one included.
     func countRequest(text: String) -> Int {

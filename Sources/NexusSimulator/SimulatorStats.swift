@@ -9,6 +9,8 @@ public final class SimulatorStats: Sendable {
     private let open = Atomic<Int>(0)
     private let streams = Atomic<Int>(0)
     private let served = Atomic<Int>(0)
+    private let converse = Atomic<Int>(0)
+    private let anthropic = Atomic<Int>(0)
 
     public init() {}
 
@@ -16,10 +18,14 @@ public final class SimulatorStats: Sendable {
     public var connectionsAccepted: Int { accepted.load(ordering: .relaxed) }
     /// TCP connections open now.
     public var connectionsOpen: Int { open.load(ordering: .relaxed) }
-    /// ConverseStream bodies being written now.
+    /// ConverseStream and Anthropic SSE bodies being written now.
     public var streamsActive: Int { streams.load(ordering: .relaxed) }
-    /// Converse, ConverseStream and CountTokens requests received since start (whatever the answer).
+    /// Requests of both faces received since start (whatever the answer).
     public var requests: Int { served.load(ordering: .relaxed) }
+    /// Converse, ConverseStream and CountTokens requests received since start.
+    public var converseRequests: Int { converse.load(ordering: .relaxed) }
+    /// Anthropic-face requests (`/v1/messages`, `/v1/messages/count_tokens`, `/v1/models`) received since start.
+    public var anthropicRequests: Int { anthropic.load(ordering: .relaxed) }
 
     func connectionOpened() {
         accepted.add(1, ordering: .relaxed)
@@ -29,13 +35,23 @@ public final class SimulatorStats: Sendable {
     func connectionClosed() { open.subtract(1, ordering: .relaxed) }
     func streamStarted() { streams.add(1, ordering: .relaxed) }
     func streamEnded() { streams.subtract(1, ordering: .relaxed) }
-    func requestReceived() { served.add(1, ordering: .relaxed) }
+    func requestReceived() {
+        served.add(1, ordering: .relaxed)
+        converse.add(1, ordering: .relaxed)
+    }
 
-    /// `{"connections_accepted": N, "connections_open": N, "streams_active": N, "requests": N}`.
+    func anthropicRequestReceived() {
+        served.add(1, ordering: .relaxed)
+        anthropic.add(1, ordering: .relaxed)
+    }
+
+    /// `{"connections_accepted": N, "connections_open": N, "streams_active": N, "requests": N,
+    /// "converse_requests": N, "anthropic_requests": N}`.
     var jsonValue: JSONValue {
         [
             "connections_accepted": .int(connectionsAccepted), "connections_open": .int(connectionsOpen),
             "streams_active": .int(streamsActive), "requests": .int(requests),
+            "converse_requests": .int(converseRequests), "anthropic_requests": .int(anthropicRequests),
         ]
     }
 }

@@ -213,8 +213,9 @@ class Servers:
         self.procs.append(p)
         return p.wait_ready()
 
-    def simulator(self) -> Proc:
-        p = Proc([self.nexus_bin, "simulate", "--port", "0"], "simulator")
+    def simulator(self, *flags: str) -> Proc:
+        """`nexus-claude-api simulate --port 0` with extra flags (`--fault throttle`, …)."""
+        p = Proc([self.nexus_bin, "simulate", "--port", "0", *flags], "simulator")
         self.procs.append(p)
         return p.wait_ready()
 
