@@ -257,6 +257,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         guard let target, let current, var machine = self.machine else { return fail(error) }
         if let note = current.repair(after: error) {
             logger.warning("\(note.message)", metadata: note.fields.mapValues { .string($0) })
+            if gateway.logger.logLevel <= .debug { logPrepared(current, upstream: target.upstream) }
             sendAttempt()
             return
         }
