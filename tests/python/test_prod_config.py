@@ -32,9 +32,9 @@ BAD = [
     ('log_bodies = "yes"\n', 1, "log_bodies", "true or false"),
     ("endpoint = \"https://example.invalid\"\nendpoint = \"x\"\n", 2, "endpoint", "defined twice"),
     ('[model."claude-sonnet-4.6"]\nthinking = "sometimes"\n', 2, 'model.claude-sonnet-4.6.thinking', "is not one of"),
-    # Syntax errors.
+    # Syntax errors: toml++'s words (a bare word for a value gets a hint).
     ("# comment\n\nlog_level = info\n", 3, "log_level", "strings need quotes"),
-    ('endpoint = "https://example.invalid\n', 1, "endpoint", "unterminated string"),
+    ('endpoint = "https://example.invalid\n', 1, "endpoint", "Error while parsing string"),
     ("[timeouts\nconnect = 1\n", 1, None, "expected ']'"),
     ("port 4000\n", 1, None, "expected '='"),
 ]
