@@ -190,3 +190,186 @@ struct ConfigFileErrorTests {
         #expect(error.description.hasPrefix("/etc/gw.toml:\(line): "))
     }
 }
+
+@Suite("Configuration file: [[upstreams]] and [[routes]]")
+struct ConfigUpstreamTests {
+    static let file = """
+        [[upstreams]]
+        name = "nexus"
+        kind = "converse"
+        endpoint = "https://genai-nexus.example"
+        key_env = "NEXUS_API_KEY"
+
+        [[upstreams]]
+        name = "anthropic"
+        kind = "anthropic"
+        endpoint = "https://api.anthropic.com"
+        key_env = "ANTHROPIC_API_KEY"
+
+        [[upstreams]]
+        name = "local_gw-2"
+        kind = "anthropic"
+        endpoint = "http://127.0.0.1:9000"
+        auth = "bearer"
+
+        [[routes]]
+        model = "claude-sonnet-*"
+        targets = ["nexus:claude-sonnet-4.6", "anthropic:claude-sonnet-4-6"]
+
+        [[routes]]
+        model = "*"
+        targets = [
+          "local_gw-2",
+          "nexus:arn:aws:bedrock:eu-central-1:1:inference-profile/x",
+        ]
+        """
+    static let keys = ["NEXUS_API_KEY": "nexus-key-0123456789", "ANTHROPIC_API_KEY": "  sk-ant-0123456789\r\n"]
+
+    @Test func upstreamsAndRoutesAreRead() throws {
+        let config = try load(Self.file, environment: Self.keys)
+        #expect(
+            config.upstreams == [
+                UpstreamSpec(
+                    name: "nexus", kind: .converse, endpoint: "https://genai-nexus.example", auth: .bearer,
+                    keyEnv: "NEXUS_API_KEY", key: Secret("nexus-key-0123456789")),
+                UpstreamSpec(
+                    name: "anthropic", kind: .anthropic, endpoint: "https://api.anthropic.com", auth: .xAPIKey,
+                    keyEnv: "ANTHROPIC_API_KEY", key: Secret("sk-ant-0123456789")),
+                UpstreamSpec(name: "local_gw-2", kind: .anthropic, endpoint: "http://127.0.0.1:9000", auth: .bearer),
+            ])
+        #expect(
+            config.routes == [
+                RouteSpec(
+                    model: "claude-sonnet-*",
+                    targets: [
+                        TargetSpec(upstream: "nexus", model: "claude-sonnet-4.6"),
+                        TargetSpec(upstream: "anthropic", model: "claude-sonnet-4-6"),
+                    ]),
+                RouteSpec(
+                    model: "*",
+                    targets: [
+                        TargetSpec(upstream: "local_gw-2"),
+                        TargetSpec(upstream: "nexus", model: "arn:aws:bedrock:eu-central-1:1:inference-profile/x"),
+                    ]),
+            ])
+        // Each upstream has its own key: NEXUS_API_KEY as such is not demanded.
+        var withoutNexusKey = config
+        withoutNexusKey.nexusKey = nil
+        #expect(withoutNexusKey.validationProblem() == nil)
+    }
+
+    @Test func anInlineArrayOfTablesWorksToo() throws {
+        let config = try load(
+            """
+            upstreams = [
+              { name = "a", kind = "anthropic", endpoint = "https://a.example" },
+              { name = "b", kind = "converse", endpoint = "https://b.example", auth = "x-api-key" },
+            ]
+            routes = [{ model = "claude-*", targets = ["b:claude-x", "a"] }]
+            """)
+        #expect(config.upstreams.map(\.name) == ["a", "b"])
+        #expect(config.upstreams.map(\.auth) == [.xAPIKey, .xAPIKey])
+        #expect(config.routes.first?.targets.map(\.description) == ["b:claude-x", "a"])
+    }
+
+    @Test func anUnknownKeyInAnInlineUpstreamIsFoundOnItsLine() throws {
+        let error = try #require(
+            failure(
+                """
+                upstreams = [
+                  { name = "a", kind = "anthropic", endpoint = "https://a.example" },
+                  { name = "b", kind = "converse", endpoint = "https://b.example", flavour = 1 },
+                ]
+                """))
+        #expect(error.line == 3 && error.key == "upstreams[1].flavour" && error.message == "unknown key")
+    }
+
+    @Test func routesWithoutUpstreamsUseTheImplicitNexus() throws {
+        let config = try load("[[routes]]\nmodel = \"my-model\"\ntargets = [\"nexus:claude-opus-4.6\"]\n")
+        #expect(config.upstreams.isEmpty)
+        #expect(
+            config.routes == [
+                RouteSpec(model: "my-model", targets: [TargetSpec(upstream: "nexus", model: "claude-opus-4.6")])
+            ])
+        let error = try #require(failure("[[routes]]\nmodel = \"m\"\ntargets = [\"other\"]\n"))
+        #expect(error.line == 3 && error.key == "routes[0].targets[0]")
+        #expect(error.message.contains("no defined upstream 'other' (defined: nexus)"))
+    }
+
+    /// The file with one line replaced (lines from 1).
+    static func file(replacing line: Int, with text: String) -> String {
+        var lines = file.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[line - 1] = text
+        return lines.joined(separator: "\n")
+    }
+
+    @Test(arguments: [
+        (3, "kind = \"bedrock\"", "upstreams[0].kind", "unknown kind 'bedrock' (converse, anthropic)"),
+        (8, "name = \"nexus\"", "upstreams[1].name", "the upstream name 'nexus' is used twice (first on line 2)"),
+        (8, "name = \"my gateway\"", "upstreams[1].name", "not a valid upstream name"),
+        (10, "endpoint = \"api.anthropic.com\"", "upstreams[1].endpoint", "not an http:// or https:// URL"),
+        (10, "endpoint = \"https://api anthropic.com\"", "upstreams[1].endpoint", "not an http:// or https:// URL"),
+        (17, "auth = \"basic\"", "upstreams[2].auth", "unknown auth 'basic' (bearer, x-api-key)"),
+        (17, "region = \"eu\"", "upstreams[2].region", "unknown key"),
+        (
+            21, "targets = [\"nexus:claude-sonnet-4.6\", \"ghost:claude\"]", "routes[0].targets[1]",
+            "target 'ghost:claude' names no defined upstream 'ghost' (defined: nexus, anthropic, local_gw-2)"
+        ),
+        (26, "  \"nexus:\",", "routes[1].targets[0]", "'nexus:' is not \"upstream:model\" or \"upstream\""),
+        (21, "targets = []", "routes[0].targets", "non-empty array"),
+        (21, "target = [\"nexus\"]", "routes[0].target", "unknown key"),
+        (20, "models = \"x\"", "routes[0].models", "unknown key"),
+    ])
+    func anError(line: Int, replacement: String, key: String, words: String) throws {
+        let error = try #require(failure(Self.file(replacing: line, with: replacement), environment: Self.keys))
+        #expect(error.line == line, "\(error)")
+        #expect(error.key == key, "\(error)")
+        #expect(error.message.contains(words), "\(error)")
+    }
+
+    @Test func aMissingRequiredKeyIsNamedOnItsTablesLine() throws {
+        let error = try #require(failure(Self.file(replacing: 10, with: ""), environment: Self.keys))
+        #expect(error.line == 7 && error.key == "upstreams[1].endpoint" && error.message.contains("'anthropic'"))
+        let noName = try #require(failure("[[upstreams]]\nkind = \"converse\"\nendpoint = \"https://x.example\"\n"))
+        #expect(noName.line == 1 && noName.key == "upstreams[0].name")
+        let noTargets = try #require(failure(Self.file(replacing: 21, with: ""), environment: Self.keys))
+        #expect(noTargets.line == 19 && noTargets.key == "routes[0].targets")
+    }
+
+    @Test func aKeyInTheFileIsRefusedUnshown() throws {
+        let error = try #require(
+            failure(Self.file(replacing: 11, with: "key = \"sk-ant-in-the-file\""), environment: Self.keys))
+        #expect(error.line == 11 && error.key == "upstreams[1].key")
+        #expect(error.message.contains("key_env") && !error.description.contains("sk-ant-in-the-file"))
+    }
+
+    @Test func anUnsetKeyVariableStopsTheStartNamingTheUpstream() throws {
+        for environment in [
+            ["NEXUS_API_KEY": "nexus-key-0123456789"], Self.keys.merging(["ANTHROPIC_API_KEY": " \n"]) { $1 },
+        ] {
+            let error = try #require(failure(Self.file, environment: environment))
+            #expect(error.line == 11 && error.key == "upstreams[1].key_env", "\(error)")
+            #expect(error.message.contains("upstream 'anthropic'") && error.message.contains("ANTHROPIC_API_KEY"))
+            #expect(error.message.contains("not set or empty"))
+        }
+    }
+
+    @Test func aKeyWithAControlCharacterInsideIsNamedByItsVariableNeverShown() throws {
+        let error = try #require(
+            failure(
+                Self.file, environment: Self.keys.merging(["ANTHROPIC_API_KEY": "sk-ant-01\r\nX-Injected: 1"]) { $1 }))
+        #expect(error.line == 11 && error.key == "upstreams[1].key_env")
+        #expect(error.message.contains("ANTHROPIC_API_KEY") && error.message.contains("control character"))
+        #expect(!error.description.contains("sk-ant-01") && !error.description.contains("X-Injected"))
+    }
+
+    @Test func simulateAllowsMissingKeys() throws {
+        let config = try load(Self.file, environment: [:], simulate: true)
+        #expect(config.upstreams.map(\.key) == Array(repeating: Secret("simulator-key"), count: 3))
+        #expect(config.upstreams.map(\.keyEnv) == ["NEXUS_API_KEY", "ANTHROPIC_API_KEY", nil])
+        // A key that is set is still used.
+        let withKey = try load(Self.file, environment: Self.keys, simulate: true)
+        #expect(withKey.upstreams[1].key == Secret("sk-ant-0123456789"))
+        #expect(withKey.validationProblem() == nil)
+    }
+}

@@ -46,7 +46,8 @@ public enum ConfigLoader {
         let path = explicit ?? env["HOME"].map { "\($0)/\(defaultRelativePath)" }
         if let path {
             if let text = readFile(path) {
-                try apply(try ConfigFile(path: path, text: text), to: &config)
+                try apply(
+                    try ConfigFile(path: path, text: text), environment: env, simulate: flags.simulate, to: &config)
                 config.configFile = path
             } else if explicit != nil {
                 throw ConfigError(path: path, message: "cannot read the configuration file")
@@ -112,9 +113,14 @@ public enum ConfigLoader {
     // MARK: The file's keys
 
     /// Applies the file's keys to `config`, in file order. Every key is known or an error, at
-    /// every level.
-    static func apply(_ file: ConfigFile, to config: inout GatewayConfiguration) throws(ConfigError) {
+    /// every level. `environment` gives the upstreams' keys (`key_env`); with `simulate` a
+    /// missing one is allowed.
+    static func apply(
+        _ file: ConfigFile, environment: [String: String], simulate: Bool, to config: inout GatewayConfiguration
+    ) throws(ConfigError) {
         var profiles: [String: ModelProfile] = [:]
+        var upstreams: Reader?
+        var routes: Reader?
         for r in Reader(file: file, path: ConfigKeyPath(), value: .table(file.root)).children() {
             switch r.name {
             case "host": config.host = try r.string()
@@ -166,6 +172,8 @@ public enum ConfigLoader {
                     for field in try m.table() { try apply(field, to: &p) }
                     profiles[id] = p
                 }
+            case "upstreams": upstreams = r
+            case "routes": routes = r
             default:
                 throw r.error("unknown key")
             }
@@ -176,6 +184,14 @@ public enum ConfigLoader {
             } else {
                 config.catalog.profiles.append(profile)
             }
+        }
+        // Routes name upstreams, which may come later in the file.
+        if let upstreams {
+            config.upstreams = try self.upstreams(upstreams, environment: environment, simulate: simulate)
+        }
+        if let routes {
+            let names = config.upstreams.isEmpty ? ["nexus"] : config.upstreams.map(\.name)
+            config.routes = try self.routes(routes, upstreams: names)
         }
     }
 
