@@ -372,4 +372,24 @@ struct ConfigUpstreamTests {
         #expect(withKey.upstreams[1].key == Secret("sk-ant-0123456789"))
         #expect(withKey.validationProblem() == nil)
     }
+
+    @Test func describePrintsUpstreamsAndRoutesWithKeysMasked() throws {
+        let text = try load(Self.file, environment: Self.keys).describe()
+        #expect(
+            text.contains(
+                "[[upstreams]]\nname = \"anthropic\"\nkind = \"anthropic\"\nendpoint = \"https://api.anthropic.com\"\nauth = \"x-api-key\"\nkey_env = \"ANTHROPIC_API_KEY\"\nkey = \"**** (17 chars)\"  # masked"
+            ))
+        #expect(
+            text.contains(
+                "[[routes]]\nmodel = \"*\"\ntargets = [\"local_gw-2\", \"nexus:arn:aws:bedrock:eu-central-1:1:inference-profile/x\"]"
+            ))
+        #expect(!text.contains("sk-ant-0123456789") && !text.contains("nexus-key-0123456789"))
+        // What it prints reads back (keys aside, which never sit in the file).
+        let back = text.split(separator: "\n").filter { line in
+            !["key = ", "key_env = \"\"", "https_proxy", "nexus_api_key", "api_key"].contains { line.hasPrefix($0) }
+        }
+        let reread = try load(back.joined(separator: "\n"), environment: Self.keys)
+        #expect(reread.upstreams == (try load(Self.file, environment: Self.keys)).upstreams)
+        #expect(reread.routes.count == 2)
+    }
 }
