@@ -176,6 +176,11 @@ struct ConfigFileErrorTests {
         #expect(error.message.contains("(column "), "\(error)")
     }
 
+    @Test func aNULCharacterIsAnErrorNotTheEndOfTheFile() throws {
+        let error = try #require(failure("port = 4000\nendpoint = \"https://a.example\u{0}\"\ncolour = 1\n"))
+        #expect(error.line == 2 && error.key == "endpoint" && error.message.contains("NUL"), "\(error)")
+    }
+
     @Test func aBareWordForAValueGetsAHint() throws {
         let error = try #require(failure("# comment\n\nlog_level = info\n"))
         #expect(error.message.hasSuffix("; strings need quotes"), "\(error)")

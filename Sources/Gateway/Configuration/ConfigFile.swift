@@ -39,6 +39,14 @@ public struct ConfigFile: Sendable {
     public init(path: String, text: String) throws(ConfigError) {
         self.path = path
         locator = ConfigLineLocator(text: text)
+        // TOMLKit hands toml++ a C string: the text after a NUL byte would be silently ignored.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let line = text.utf8[..<nul].count(where: { $0 == UInt8(ascii: "\n") }) + 1
+            throw ConfigError(
+                path: path, line: line, key: locator.key(onLine: line)?.description,
+                message: "a NUL character, which TOML does not allow (is this a text file?)")
+        }
+        // Parsed once at start-up: TOMLKit 0.6.0 never frees a parsed document, which is fine here.
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
