@@ -32,9 +32,9 @@ BAD = [
     ('log_bodies = "yes"\n', 1, "log_bodies", "true or false"),
     ("endpoint = \"https://example.invalid\"\nendpoint = \"x\"\n", 2, "endpoint", "defined twice"),
     ('[model."claude-sonnet-4.6"]\nthinking = "sometimes"\n', 2, 'model.claude-sonnet-4.6.thinking', "is not one of"),
-    # Syntax errors.
+    # Syntax errors: toml++'s words (a bare word for a value gets a hint).
     ("# comment\n\nlog_level = info\n", 3, "log_level", "strings need quotes"),
-    ('endpoint = "https://example.invalid\n', 1, "endpoint", "unterminated string"),
+    ('endpoint = "https://example.invalid\n', 1, "endpoint", "Error while parsing string"),
     ("[timeouts\nconnect = 1\n", 1, None, "expected ']'"),
     ("port 4000\n", 1, None, "expected '='"),
 ]
@@ -184,3 +184,87 @@ def test_an_endpoint_that_is_no_http_url_stops_the_start(servers):
                     timeout=20)
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     assert "http:// or https:// URL" in r.stderr, r.stderr
+
+
+ANTHROPIC_KEY = "sk-ant-config-test-0123456789abcdef"
+
+UPSTREAMS = """
+[[upstreams]]
+name = "nexus"
+kind = "converse"
+endpoint = "https://genai-nexus.example.invalid"
+key_env = "NEXUS_API_KEY"
+
+[[upstreams]]
+name = "anthropic"
+kind = "anthropic"
+endpoint = "https://api.anthropic.example.invalid"
+key_env = "ANTHROPIC_API_KEY"
+
+[[routes]]
+model = "claude-sonnet-*"
+targets = ["nexus:claude-sonnet-4.6", "anthropic:claude-sonnet-4-6"]
+
+[[routes]]
+model = "*"
+targets = [
+  "anthropic",
+]
+"""
+
+
+def test_upstreams_and_routes_are_printed_with_keys_masked(servers, tmp_path):
+    path = write_config(tmp_path, UPSTREAMS)
+    env = clean_env(NEXUS_API_KEY=NEXUS_KEY, ANTHROPIC_API_KEY=f"  {ANTHROPIC_KEY}\r\n")
+    r = servers.run("config", "--config", str(path), env=env)
+    assert r.returncode == 0, r.stderr
+    cfg = tomllib.loads(r.stdout)
+    assert [u["name"] for u in cfg["upstreams"]] == ["nexus", "anthropic"]
+    nexus, anthropic = cfg["upstreams"]
+    assert nexus["kind"] == "converse" and nexus["auth"] == "bearer"
+    assert anthropic == {
+        "name": "anthropic", "kind": "anthropic", "endpoint": "https://api.anthropic.example.invalid",
+        "auth": "x-api-key", "key_env": "ANTHROPIC_API_KEY",
+        "key": f"****{ANTHROPIC_KEY[-4:]} ({len(ANTHROPIC_KEY)} chars)",  # trimmed, then masked
+    }
+    assert cfg["routes"] == [
+        {"model": "claude-sonnet-*", "targets": ["nexus:claude-sonnet-4.6", "anthropic:claude-sonnet-4-6"]},
+        {"model": "*", "targets": ["anthropic"]},
+    ]
+    for secret in (NEXUS_KEY, ANTHROPIC_KEY):
+        assert secret[:-4] not in r.stdout + r.stderr
+
+
+BAD_UPSTREAMS = [
+    # (replace this line of UPSTREAMS, with this, the key, words of the message)
+    ('kind = "converse"', 'kind = "bedrock"', "upstreams[0].kind", "unknown kind 'bedrock' (converse, anthropic)"),
+    ('  "anthropic",', '  "ghost:claude-x",', "routes[1].targets[0]", "no defined upstream 'ghost'"),
+    ('key_env = "ANTHROPIC_API_KEY"', 'key_env = "UNSET_ANTHROPIC_KEY"', "upstreams[1].key_env",
+     "upstream 'anthropic': the environment variable UNSET_ANTHROPIC_KEY is not set or empty"),
+    ('key_env = "ANTHROPIC_API_KEY"', f'key = "{ANTHROPIC_KEY}"', "upstreams[1].key", "key_env"),
+]
+
+
+@pytest.mark.parametrize("old,new,key,words", BAD_UPSTREAMS, ids=[b[2] for b in BAD_UPSTREAMS])
+def test_a_bad_upstream_or_route_is_a_clear_start_up_error(servers, tmp_path, old, new, key, words):
+    lines = UPSTREAMS.split("\n")
+    line = lines.index(old) + 1
+    lines[line - 1] = new
+    path = write_config(tmp_path, "\n".join(lines))
+    env = clean_env(NEXUS_API_KEY=NEXUS_KEY, ANTHROPIC_API_KEY=ANTHROPIC_KEY)
+    for command in (["config"], ["serve", "--port", "0"]):
+        r = servers.run(*command, "--config", str(path), env=env, timeout=20)
+        assert r.returncode == 2, (command, r.returncode, r.stdout, r.stderr)
+        message = r.stderr.strip()
+        assert f"{path}:{line}: key '{key}': " in message, message
+        assert words in message, message
+        assert ANTHROPIC_KEY[:-4] not in r.stdout + r.stderr
+        assert "listening" not in r.stdout
+
+
+def test_simulate_needs_no_upstream_keys(servers, tmp_path):
+    path = write_config(tmp_path, UPSTREAMS)
+    r = servers.run("config", "--simulate", "--config", str(path), env=clean_env())
+    assert r.returncode == 0, r.stderr
+    cfg = tomllib.loads(r.stdout)
+    assert [u["key_env"] for u in cfg["upstreams"]] == ["NEXUS_API_KEY", "ANTHROPIC_API_KEY"]

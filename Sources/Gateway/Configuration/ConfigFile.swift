@@ -1,19 +1,18 @@
-/// A configuration file: the subset of TOML the gateway needs (tables with dotted and quoted
-/// names, `key = value` with strings, integers, floats, booleans and arrays of them, comments),
-/// parsed with line numbers so every error names the file, line and key.
-public struct ConfigFile: Sendable, Hashable {
-    /// A value with the line it was defined on.
-    public struct Entry: Sendable, Hashable {
-        public var value: Value
-        public var line: Int
-    }
+import TOMLKit
 
-    public enum Value: Sendable, Hashable {
+/// A configuration file: TOML, parsed by TOMLKit (toml++), with the line of every key so each
+/// error names the file, the line and the key.
+public struct ConfigFile: Sendable {
+    /// A TOML value. Tables and arrays of tables (`[[upstreams]]`) are nested values.
+    public indirect enum Value: Sendable, Hashable {
         case string(String)
         case integer(Int)
         case float(Double)
         case bool(Bool)
+        /// A date, time or date-time, as written back by TOMLKit (no key takes one).
+        case dateTime(String)
         case array([Value])
+        case table([String: Value])
 
         var typeName: String {
             switch self {
@@ -21,200 +20,92 @@ public struct ConfigFile: Sendable, Hashable {
             case .integer: "an integer"
             case .float: "a number"
             case .bool: "a boolean"
+            case .dateTime: "a date"
             case .array: "an array"
+            case .table: "a table"
             }
         }
     }
 
     public let path: String
-    /// Entries by full dotted key (`timeouts.connect`, `models.claude-3-5-haiku`).
-    public private(set) var entries: [String: Entry] = [:]
-    /// Keys in file order.
-    public private(set) var order: [String] = []
+    /// The document's top-level keys.
+    public let root: [String: Value]
+    let locator: ConfigLineLocator
 
     /// Parses file text. `path` is only used in error messages.
+    ///
+    /// A syntax error names the line toml++ reports, the key being defined on it when there is
+    /// one, and the column; a key defined twice says where it was first defined.
     public init(path: String, text: String) throws(ConfigError) {
         self.path = path
-        var table: [String] = []
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let lineNumber = offset + 1
-            var scanner = Scanner(Substring(rawLine), path: path, line: lineNumber)
-            scanner.skipSpaces()
-            if scanner.atEndOrComment { continue }
-            if scanner.peek == "[" {
-                scanner.advance()
-                if scanner.peek == "[" {
-                    throw scanner.error("arrays of tables ([[…]]) are not supported")
-                }
-                table = try scanner.keyPath(terminator: "]")
-                scanner.skipSpaces()
-                guard scanner.peek == "]" else { throw scanner.error("expected ']' to close the table name") }
-                scanner.advance()
-                scanner.skipSpaces()
-                guard scanner.atEndOrComment else { throw scanner.error("unexpected text after the table name") }
-                continue
-            }
-            let key = try scanner.keyPath(terminator: "=")
-            scanner.skipSpaces()
-            guard scanner.peek == "=" else { throw scanner.error("expected '=' after the key '\(key.joined(separator: "."))'") }
-            scanner.advance()
-            scanner.skipSpaces()
-            let full = (table + key).joined(separator: ".")
-            let value: Value
-            do throws(ConfigError) {
-                value = try scanner.value()
-                scanner.skipSpaces()
-                guard scanner.atEndOrComment else { throw scanner.error("unexpected text after the value") }
-            } catch {
-                // Name the key whose value is wrong.
-                throw ConfigError(path: path, line: lineNumber, key: full, message: error.message)
-            }
-            if let previous = entries[full] {
-                throw ConfigError(path: path, line: lineNumber, key: full, message: "defined twice (first on line \(previous.line))")
-            }
-            entries[full] = Entry(value: value, line: lineNumber)
-            order.append(full)
+        locator = ConfigLineLocator(text: text)
+        // TOMLKit hands toml++ a C string: the text after a NUL byte would be silently ignored.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let line = text.utf8[..<nul].count(where: { $0 == UInt8(ascii: "\n") }) + 1
+            throw ConfigError(
+                path: path, line: line, key: locator.key(onLine: line)?.description,
+                message: "a NUL character, which TOML does not allow (is this a text file?)")
         }
-    }
-}
-
-/// A configuration problem, rendered as `file:line: key 'x': message`.
-public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var path: String
-    public var line: Int?
-    public var key: String?
-    public var message: String
-
-    public init(path: String, line: Int? = nil, key: String? = nil, message: String) {
-        self.path = path
-        self.line = line
-        self.key = key
-        self.message = message
-    }
-
-    public var description: String {
-        var s = path
-        if let line { s += ":\(line)" }
-        s += ": "
-        if let key { s += "key '\(key)': " }
-        return s + message
-    }
-}
-
-/// A cursor over one line.
-private struct Scanner {
-    let text: Substring
-    var index: Substring.Index
-    let path: String
-    let line: Int
-
-    init(_ text: Substring, path: String, line: Int) {
-        self.text = text
-        self.index = text.startIndex
-        self.path = path
-        self.line = line
-    }
-
-    var peek: Character? { index < text.endIndex ? text[index] : nil }
-    var atEndOrComment: Bool { peek == nil || peek == "#" || peek == "\r" }
-    mutating func advance() { index = text.index(after: index) }
-    mutating func skipSpaces() { while let c = peek, c == " " || c == "\t" { advance() } }
-
-    func error(_ message: String) -> ConfigError { ConfigError(path: path, line: line, message: message) }
-
-    mutating func keyPath(terminator: Character) throws(ConfigError) -> [String] {
-        var parts: [String] = []
-        while true {
-            skipSpaces()
-            if peek == "\"" {
-                parts.append(try basicString())
-            } else {
-                var bare = ""
-                while let c = peek, c.isLetter || c.isNumber || c == "_" || c == "-" {
-                    bare.append(c)
-                    advance()
-                }
-                guard !bare.isEmpty else { throw error("expected a key") }
-                parts.append(bare)
+        // Parsed once at start-up: TOMLKit 0.6.0 never frees a parsed document, which is fine here.
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let line = error.source.begin.line
+            if let twice = locator.redefinitions.first(where: { $0.line == line }) {
+                throw ConfigError(
+                    path: path, line: line, key: twice.path.description,
+                    message: "defined twice (first on line \(twice.firstLine))")
             }
-            skipSpaces()
-            if peek == "." {
-                advance()
-                continue
-            }
-            return parts
+            let key = locator.key(onLine: line)
+            var message = "\(error.description) (column \(error.source.begin.column))"
+            if key != nil, Self.isUnquotedWord(afterEqualsOnLine: line, of: text) { message += "; strings need quotes" }
+            throw ConfigError(path: path, line: line, key: key?.description, message: message)
+        } catch {
+            throw ConfigError(path: path, message: "cannot parse the file: \(error)")
+        }
+        root = Self.convert(table)
+    }
+
+    /// The line `path` is defined on (else the line of its nearest enclosing table or array).
+    public func line(of path: ConfigKeyPath) -> Int? { locator.line(of: path) }
+
+    /// The entries of a table in file order.
+    func ordered(_ table: [String: Value], at path: ConfigKeyPath) -> [(key: String, value: Value)] {
+        table.map { (key: $0.key, value: $0.value) }.sorted {
+            let a = line(of: path.appending($0.key)) ?? 0
+            let b = line(of: path.appending($1.key)) ?? 0
+            return a != b ? a < b : $0.key < $1.key
         }
     }
 
-    mutating func basicString() throws(ConfigError) -> String {
-        advance()  // opening quote
-        var result = ""
-        while let c = peek {
-            advance()
-            switch c {
-            case "\"":
-                return result
-            case "\\":
-                guard let e = peek else { break }
-                advance()
-                switch e {
-                case "n": result.append("\n")
-                case "t": result.append("\t")
-                case "\"": result.append("\"")
-                case "\\": result.append("\\")
-                default: throw error("unsupported escape \\\(e) in a string")
-                }
-            default:
-                result.append(c)
-            }
-        }
-        throw error("unterminated string")
+    /// Whether `key = word` on `line` has an unquoted word for its value (`log_level = info`),
+    /// which toml++ reports as a malformed number or value: the usual mistake is missing quotes.
+    static func isUnquotedWord(afterEqualsOnLine line: Int, of text: String) -> Bool {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count, let equals = lines[line - 1].firstIndex(of: "=") else { return false }
+        let word = lines[line - 1][lines[line - 1].index(after: equals)...]
+            .drop(while: { $0 == " " || $0 == "\t" })
+            .prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." })
+        guard let first = word.first, first.isLetter else { return false }
+        return !["true", "false", "inf", "nan"].contains(String(word))
     }
 
-    mutating func value() throws(ConfigError) -> ConfigFile.Value {
-        switch peek {
-        case "\"":
-            return .string(try basicString())
-        case "'":
-            advance()
-            var result = ""
-            while let c = peek {
-                advance()
-                if c == "'" { return .string(result) }
-                result.append(c)
-            }
-            throw error("unterminated string")
-        case "[":
-            advance()
-            var items: [ConfigFile.Value] = []
-            while true {
-                skipSpaces()
-                if peek == "]" {
-                    advance()
-                    return .array(items)
-                }
-                items.append(try value())
-                skipSpaces()
-                if peek == "," { advance() } else if peek != "]" { throw error("expected ',' or ']' in an array") }
-            }
-        case nil:
-            throw error("missing value")
-        default:
-            var word = ""
-            while let c = peek, !(c == " " || c == "\t" || c == "#" || c == "," || c == "]" || c == "\r") {
-                word.append(c)
-                advance()
-            }
-            if word == "true" { return .bool(true) }
-            if word == "false" { return .bool(false) }
-            let digits = word.replacingUnderscores
-            if let i = Int(digits) { return .integer(i) }
-            if let d = Double(digits), d.isFinite { return .float(d) }
-            throw error("'\(word)' is not a valid value (strings need quotes)")
+    static func convert(_ table: TOMLTable) -> [String: Value] {
+        var out: [String: Value] = [:]
+        for (key, value) in table { out[key] = convert(value) }
+        return out
+    }
+
+    static func convert(_ value: TOMLValueConvertible) -> Value {
+        switch value.type {
+        case .string: .string(value.string ?? "")
+        case .int: .integer(value.int ?? 0)
+        case .double: .float(value.double ?? .nan)
+        case .bool: .bool(value.bool ?? false)
+        case .date, .time, .dateTime: .dateTime(value.debugDescription)
+        case .array: .array(value.array.map { $0.map(convert) } ?? [])
+        case .table: .table(value.table.map(convert) ?? [:])
         }
     }
-}
-
-extension String {
-    fileprivate var replacingUnderscores: String { String(filter { $0 != "_" }) }
 }

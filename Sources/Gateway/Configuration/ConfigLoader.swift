@@ -46,7 +46,8 @@ public enum ConfigLoader {
         let path = explicit ?? env["HOME"].map { "\($0)/\(defaultRelativePath)" }
         if let path {
             if let text = readFile(path) {
-                try apply(try ConfigFile(path: path, text: text), to: &config)
+                try apply(
+                    try ConfigFile(path: path, text: text), environment: env, simulate: flags.simulate, to: &config)
                 config.configFile = path
             } else if explicit != nil {
                 throw ConfigError(path: path, message: "cannot read the configuration file")
@@ -67,7 +68,8 @@ public enum ConfigLoader {
         // 3. The flags.
         for (name, value) in [
             ("connect-timeout", flags.connectTimeout), ("first-byte-timeout", flags.firstByteTimeout),
-            ("idle-timeout", flags.idleTimeout), ("total-timeout", flags.totalTimeout), ("shutdown-grace", flags.shutdownGrace),
+            ("idle-timeout", flags.idleTimeout), ("total-timeout", flags.totalTimeout),
+            ("shutdown-grace", flags.shutdownGrace),
         ] {
             if let value, !(value.isFinite && value >= 0 && value < 1e9) {
                 throw ConfigError(path: "command line", key: name, message: "\(value) is not a number of seconds")
@@ -96,56 +98,82 @@ public enum ConfigLoader {
 
         config.httpsProxy = config.simulated ? nil : GatewayConfiguration.proxy(for: config.endpoint, environment: env)
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logLevel) {
-            throw ConfigError(path: "configuration", key: "log_level", message: "'\(config.logLevel)' is not a log level (trace, debug, info, notice, warning, error, critical)")
+            throw ConfigError(
+                path: "configuration", key: "log_level",
+                message:
+                    "'\(config.logLevel)' is not a log level (trace, debug, info, notice, warning, error, critical)")
         }
         if !["text", "json"].contains(config.logFormat) {
-            throw ConfigError(path: "configuration", key: "log_format", message: "'\(config.logFormat)' is not text or json")
+            throw ConfigError(
+                path: "configuration", key: "log_format", message: "'\(config.logFormat)' is not text or json")
         }
         return config
     }
 
     // MARK: The file's keys
 
-    static func apply(_ file: ConfigFile, to config: inout GatewayConfiguration) throws(ConfigError) {
+    /// Applies the file's keys to `config`, in file order. Every key is known or an error, at
+    /// every level. `environment` gives the upstreams' keys (`key_env`); with `simulate` a
+    /// missing one is allowed.
+    static func apply(
+        _ file: ConfigFile, environment: [String: String], simulate: Bool, to config: inout GatewayConfiguration
+    ) throws(ConfigError) {
         var profiles: [String: ModelProfile] = [:]
-        for key in file.order {
-            guard let entry = file.entries[key] else { continue }
-            let r = Reader(file: file, key: key, entry: entry)
-            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
-            switch (parts[0], parts.count == 2 ? parts[1] : nil) {
-            case ("host", nil): config.host = try r.string()
-            case ("port", nil): config.port = try r.int(in: 0...65535)
-            case ("endpoint", nil): config.endpoint = try r.string()
-            case ("api_key", nil): config.proxyKey = Secret(try r.string())
-            case ("nexus_api_key", nil): config.nexusKey = Secret(try r.string().trimmingWhitespace)
-            case ("log_level", nil): config.logLevel = try r.string().lowercased()
-            case ("log_format", nil): config.logFormat = try r.string().lowercased()
-            case ("log_bodies", nil): config.logBodies = try r.bool()
-            case ("drop_unsupported_tools", nil): config.translation.dropUnsupportedServerTools = try r.bool()
-            case ("ca_bundle", nil): config.caBundle = try r.string()
-            case ("insecure_skip_tls_verify", nil): config.insecureSkipTLSVerify = try r.bool()
-            case ("max_body_bytes", nil): config.maxBodyBytes = try r.int(in: 1024...Int.max)
-            case ("max_concurrent_requests", nil): config.maxConcurrentRequests = try r.int(in: 1...1_000_000)
-            case ("timeouts", "connect"): config.connectTimeout = try r.seconds()
-            case ("timeouts", "first_byte"): config.firstByteTimeout = try r.seconds()
-            case ("timeouts", "idle"): config.idleTimeout = try r.seconds()
-            case ("timeouts", "total"): config.totalTimeout = try r.seconds()
-            case ("timeouts", "ping_interval"): config.pingInterval = try r.seconds()
-            case ("timeouts", "shutdown_grace"): config.shutdownGrace = try r.seconds()
-            case ("retries", "max_attempts"): config.retry.maxAttempts = try r.int(in: 1...20)
-            case ("retries", "max_total"): config.retry.maxTotal = try r.seconds()
-            case ("retries", "base_delay"): config.retry.baseDelay = try r.seconds()
-            case ("retries", "max_delay"): config.retry.maxDelay = try r.seconds()
-            case ("models", let name?):
-                config.catalog.overrides[name] = try r.string()
-            case ("model", let rest?):
-                guard let dot = rest.lastIndex(of: ".") else { throw r.error("expected [model.\"<nexus id>\"] then a field") }
-                let id = String(rest[..<dot])
-                let field = String(rest[rest.index(after: dot)...])
-                var p = profiles[id] ?? config.catalog.profile(nexusID: id) ?? ModelProfile(
-                    nexusID: id, family: "", displayName: id, thinking: .enabledAndAdaptive, supportsEffort: false)
-                try apply(field, r, to: &p)
-                profiles[id] = p
+        var upstreams: Reader?
+        var routes: Reader?
+        for r in Reader(file: file, path: ConfigKeyPath(), value: .table(file.root)).children() {
+            switch r.name {
+            case "host": config.host = try r.string()
+            case "port": config.port = try r.int(in: 0...65535)
+            case "endpoint": config.endpoint = try r.string()
+            case "api_key": config.proxyKey = Secret(try r.string())
+            case "nexus_api_key": config.nexusKey = Secret(try r.string().trimmingWhitespace)
+            case "log_level": config.logLevel = try r.string().lowercased()
+            case "log_format": config.logFormat = try r.string().lowercased()
+            case "log_bodies": config.logBodies = try r.bool()
+            case "drop_unsupported_tools": config.translation.dropUnsupportedServerTools = try r.bool()
+            case "ca_bundle": config.caBundle = try r.string()
+            case "insecure_skip_tls_verify": config.insecureSkipTLSVerify = try r.bool()
+            case "max_body_bytes": config.maxBodyBytes = try r.int(in: 1024...Int.max)
+            case "max_concurrent_requests": config.maxConcurrentRequests = try r.int(in: 1...1_000_000)
+            case "timeouts":
+                for t in try r.table() {
+                    switch t.name {
+                    case "connect": config.connectTimeout = try t.seconds()
+                    case "first_byte": config.firstByteTimeout = try t.seconds()
+                    case "idle": config.idleTimeout = try t.seconds()
+                    case "total": config.totalTimeout = try t.seconds()
+                    case "ping_interval": config.pingInterval = try t.seconds()
+                    case "shutdown_grace": config.shutdownGrace = try t.seconds()
+                    default: throw t.error("unknown key")
+                    }
+                }
+            case "retries":
+                for t in try r.table() {
+                    switch t.name {
+                    case "max_attempts": config.retry.maxAttempts = try t.int(in: 1...20)
+                    case "max_total": config.retry.maxTotal = try t.seconds()
+                    case "base_delay": config.retry.baseDelay = try t.seconds()
+                    case "max_delay": config.retry.maxDelay = try t.seconds()
+                    default: throw t.error("unknown key")
+                    }
+                }
+            case "models":
+                for m in try r.table() { config.catalog.overrides[m.name] = try m.string() }
+            case "model":
+                for m in try r.table() {
+                    guard case .table = m.value else { throw m.error("expected [model.\"<nexus id>\"] then a field") }
+                    let id = m.name
+                    var p =
+                        profiles[id] ?? config.catalog.profile(nexusID: id)
+                        ?? ModelProfile(
+                            nexusID: id, family: "", displayName: id, thinking: .enabledAndAdaptive,
+                            supportsEffort: false)
+                    for field in try m.table() { try apply(field, to: &p) }
+                    profiles[id] = p
+                }
+            case "upstreams": upstreams = r
+            case "routes": routes = r
             default:
                 throw r.error("unknown key")
             }
@@ -157,16 +185,25 @@ public enum ConfigLoader {
                 config.catalog.profiles.append(profile)
             }
         }
+        // Routes name upstreams, which may come later in the file.
+        if let upstreams {
+            config.upstreams = try self.upstreams(upstreams, environment: environment, simulate: simulate)
+        }
+        if let routes {
+            let names = config.upstreams.isEmpty ? ["nexus"] : config.upstreams.map(\.name)
+            config.routes = try self.routes(routes, upstreams: names)
+        }
     }
 
-    static func apply(_ field: String, _ r: Reader, to p: inout ModelProfile) throws(ConfigError) {
-        switch field {
+    static func apply(_ r: Reader, to p: inout ModelProfile) throws(ConfigError) {
+        switch r.name {
         case "family": p.family = try r.string()
         case "display_name": p.displayName = try r.string()
         case "thinking":
             let v = try r.string()
             guard let t = ThinkingSupport(rawValue: v) else {
-                throw r.error("'\(v)' is not one of \(ThinkingSupport.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw r.error(
+                    "'\(v)' is not one of \(ThinkingSupport.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             p.thinking = t
         case "effort": p.supportsEffort = try r.bool()
@@ -175,45 +212,83 @@ public enum ConfigLoader {
         case "betas": p.allowedBetas = Set(try r.strings())
         case "context_window": p.contextWindow = try r.int(in: 1...100_000_000)
         case "max_output_tokens": p.maxOutputTokens = try r.int(in: 1...10_000_000)
-        default: throw r.error("unknown model field '\(field)'")
+        default:
+            throw r.error(
+                "unknown key (a model's fields: family, display_name, thinking, effort, context_management, thinking_display, betas, context_window, max_output_tokens)"
+            )
         }
     }
 
+    /// One value of the file with its path, for reading it as the type a key takes; its errors
+    /// name the file, the value's line and its key.
     struct Reader {
         let file: ConfigFile
-        let key: String
-        let entry: ConfigFile.Entry
+        let path: ConfigKeyPath
+        let value: ConfigFile.Value
+
+        /// The value's own key (for an array element, the array's).
+        var name: String { path.lastKey ?? "" }
 
         func error(_ message: String) -> ConfigError {
-            ConfigError(path: file.path, line: entry.line, key: key, message: message)
+            ConfigError(path: file.path, line: file.line(of: path), key: path.description, message: message)
+        }
+
+        /// An error about a key this table lacks, on the table's line.
+        func missing(_ key: String, _ message: String) -> ConfigError {
+            ConfigError(
+                path: file.path, line: file.line(of: path), key: path.appending(key).description, message: message)
+        }
+
+        /// A table's entries in file order; empty for other values.
+        func children() -> [Reader] {
+            guard case .table(let entries) = value else { return [] }
+            return file.ordered(entries, at: path).map {
+                Reader(file: file, path: path.appending($0.key), value: $0.value)
+            }
+        }
+
+        func table() throws(ConfigError) -> [Reader] {
+            guard case .table = value else { throw error("expected a table, found \(value.typeName)") }
+            return children()
+        }
+
+        /// The elements of an array of tables (`[[name]]`).
+        func tables() throws(ConfigError) -> [Reader] {
+            guard case .array(let items) = value, items.allSatisfy({ if case .table = $0 { true } else { false } })
+            else {
+                throw error("expected [[\(name)]] tables, found \(value.typeName)")
+            }
+            return items.enumerated().map {
+                Reader(file: file, path: path.appending(index: $0.offset), value: $0.element)
+            }
         }
 
         func string() throws(ConfigError) -> String {
-            guard case .string(let s) = entry.value else { throw error("expected a string, found \(entry.value.typeName)") }
+            guard case .string(let s) = value else { throw error("expected a string, found \(value.typeName)") }
             return s
         }
 
         func bool() throws(ConfigError) -> Bool {
-            guard case .bool(let b) = entry.value else { throw error("expected true or false, found \(entry.value.typeName)") }
+            guard case .bool(let b) = value else { throw error("expected true or false, found \(value.typeName)") }
             return b
         }
 
         func int(in range: ClosedRange<Int>) throws(ConfigError) -> Int {
-            guard case .integer(let i) = entry.value else { throw error("expected an integer, found \(entry.value.typeName)") }
+            guard case .integer(let i) = value else { throw error("expected an integer, found \(value.typeName)") }
             guard range.contains(i) else { throw error("\(i) is out of range") }
             return i
         }
 
         func seconds() throws(ConfigError) -> Duration {
-            switch entry.value {
+            switch value {
             case .integer(let i) where i >= 0 && i < 1_000_000_000: return .seconds(i)
             case .float(let d) where d >= 0 && d < 1e9: return .milliseconds(Int64(d * 1000))
-            default: throw error("expected a number of seconds, found \(entry.value.typeName)")
+            default: throw error("expected a number of seconds, found \(value.typeName)")
             }
         }
 
         func strings() throws(ConfigError) -> [String] {
-            guard case .array(let items) = entry.value else { throw error("expected an array of strings") }
+            guard case .array(let items) = value else { throw error("expected an array of strings") }
             var out: [String] = []
             for item in items {
                 guard case .string(let s) = item else { throw error("expected an array of strings") }

@@ -1,21 +1,42 @@
+import Foundation
 import Translation
 
 extension GatewayConfiguration {
     /// The effective configuration in the configuration file's own format, secrets masked, for
     /// `nexus-claude-api config`.
     public func describe() -> String {
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        /// A TOML basic string: quotes, backslashes and control characters escaped.
+        func q(_ s: String) -> String {
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
         func secs(_ d: Duration) -> String {
             let ms = d.milliseconds
             return ms % 1000 == 0 ? String(ms / 1000) : String(Double(ms) / 1000)
         }
         var lines: [String] = []
-        lines.append("# nexus-claude-api \(gatewayVersion): effective configuration (defaults < file < environment < flags)")
+        lines.append(
+            "# nexus-claude-api \(gatewayVersion): effective configuration (defaults < file < environment < flags)")
         lines.append("# configuration file: \(configFile ?? "none")")
         lines.append("host = \(q(host))")
         lines.append("port = \(port)")
-        lines.append("endpoint = \(q(endpoint))\(simulated ? "  # --simulate: replaced by the built-in simulator" : "")")
-        lines.append("nexus_api_key = \(nexusKey.map { q($0.masked) } ?? "\"\"  # not set: NEXUS_API_KEY or AWS_BEARER_TOKEN_BEDROCK")")
+        lines.append(
+            "endpoint = \(q(endpoint))\(simulated ? "  # --simulate: replaced by the built-in simulator" : "")")
+        lines.append(
+            "nexus_api_key = \(nexusKey.map { q($0.masked) } ?? "\"\"  # not set: NEXUS_API_KEY or AWS_BEARER_TOKEN_BEDROCK")"
+        )
         lines.append("api_key = \(proxyKey.map { q($0.masked) } ?? "\"\"  # not set: clients need no key")")
         lines.append("log_level = \(q(logLevel))")
         lines.append("log_format = \(q(logFormat))")
@@ -56,8 +77,22 @@ extension GatewayConfiguration {
             lines.append("max_output_tokens = \(p.maxOutputTokens)")
             lines.append("betas = [\(p.allowedBetas.sorted().map(q).joined(separator: ", "))]")
         }
+        for u in upstreams {
+            lines.append("")
+            lines.append("[[upstreams]]")
+            lines.append("name = \(q(u.name))")
+            lines.append("kind = \(q(u.kind.rawValue))")
+            lines.append("endpoint = \(q(u.endpoint))")
+            lines.append("auth = \(q(u.auth.rawValue))")
+            lines.append("key_env = \(q(u.keyEnv ?? ""))")
+            lines.append("key = \(u.key.map { "\(q($0.masked))  # masked" } ?? "\"\"  # none")")
+        }
+        for r in routes {
+            lines.append("")
+            lines.append("[[routes]]")
+            lines.append("model = \(q(r.model))")
+            lines.append("targets = [\(r.targets.map { q($0.description) }.joined(separator: ", "))]")
+        }
         return lines.joined(separator: "\n")
     }
 }
-
-import Foundation

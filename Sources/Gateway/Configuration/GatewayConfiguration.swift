@@ -140,7 +140,8 @@ public struct GatewayConfiguration: Sendable {
             return
                 "Refusing to listen on \(host) without a proxy key: anyone on the network could spend your AI Nexus quota. Set --api-key or NEXUS_PROXY_API_KEY, or bind to 127.0.0.1."
         }
-        if nexusKey == nil && !simulated {
+        // With `[[upstreams]]`, each upstream's key was checked when the file was read.
+        if nexusKey == nil && !simulated && upstreams.isEmpty {
             return
                 "No AI Nexus key. Set NEXUS_API_KEY (or AWS_BEARER_TOKEN_BEDROCK) to your key, or run with --simulate to try the gateway against the built-in simulator."
         }
