@@ -132,8 +132,9 @@ let package = Package(
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
-                "Providers", "AnthropicAPI", "NexusJSON", "Translation",
+                "Providers", "AnthropicAPI", "NexusJSON", "Translation", "UpstreamHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -451,35 +451,18 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         }
         machine?.finished()
         target?.health.answered()
-        let total = ContinuousClock.now - started
-        // Metrics before the answer leaves (a client reading /metrics right after sees them),
-        // the log line after it (the line costs more than the rest of the step).
-        gateway.metrics.request(
-            model: model, status: 200, stream: false, firstByte: nil, total: total, usage: usage, retries: retries,
-            upstream: upstreamName)
         var head = AnswerHead(version: version, status: .ok)
         head.add("content-type", "application/json")
         head.add("request-id", requestID)
         head.add("x-nexus-retries", retries)
         head.add("x-nexus-upstream", upstreamName)
-        sendWhole(head, body)
-        var line = RequestLine(
-            requestID: requestID, asked: model, sent: modelSent, stream: false, status: 200, upstreamStatus: 200,
-            retries: retries, firstByte: total, total: total, usage: usage)
-        line.upstream = upstreamName
-        line.fallbacks = fallbacks
-        gateway.log("request done", line)
-        finish()
+        record(status: 200, usage: usage, firstByte: nil) { sendWhole(head, body) }
     }
 
     /// Answers with `error`; the request is over.
     private func fail(_ error: APIError) {
         guard !isFinished else { return }
         machine?.finished()
-        let total = ContinuousClock.now - started
-        gateway.metrics.request(
-            model: model, status: error.status, stream: isStream, firstByte: nil, total: total, usage: nil,
-            retries: retries, upstream: upstreamName)
         if !clientGone, [.rateLimit, .overloaded, .api, .timeout].contains(error.kind) {
             gateway.metrics.upstreamError(error)
         }
@@ -487,14 +470,32 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         var head = AnswerHead(version: version, HTTPResponseHead(response))
         head.add("x-nexus-retries", retries)
         if current != nil { head.add("x-nexus-upstream", upstreamName) }
-        sendWhole(head, body)
+        record(status: error.status, usage: nil, firstByte: nil, error: error) { sendWhole(head, body) }
+    }
+
+    /// The one record of a finished request, written from here only (the usage ledger will
+    /// take it here too): its metrics before `send` puts the last bytes on the wire (a client
+    /// reading /metrics right after sees them), its log line after (the line costs more than the
+    /// rest of the step). Then the request is over.
+    /// - Parameter firstByte: a stream's time to its first byte (nil: the answer was whole).
+    private func record(
+        status: Int, usage: Usage?, firstByte: Duration?, outcome: String? = nil, error: APIError? = nil,
+        send: () -> Void
+    ) {
+        let total = ContinuousClock.now - started
+        gateway.metrics.request(
+            model: model, status: status, stream: isStream, firstByte: firstByte, total: total, usage: usage,
+            retries: retries, upstream: upstreamName)
+        send()
         var line = RequestLine(
-            requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: error.status,
-            upstreamStatus: upstreamStatus, retries: retries, firstByte: total, total: total, usage: nil)
-        line.error = (error.kind.rawValue, error.message)
+            requestID: requestID, asked: model, sent: modelSent, stream: isStream, status: status,
+            upstreamStatus: error == nil ? 200 : upstreamStatus, retries: retries, firstByte: firstByte ?? total,
+            total: total, usage: usage)
+        line.outcome = outcome
+        line.error = error.map { ($0.kind.rawValue, $0.message) }
         line.upstream = upstreamName
         line.fallbacks = fallbacks
-        gateway.log("request failed", line)
+        gateway.log(error == nil ? "request done" : "request failed", line)
         finish()
     }
 
@@ -644,20 +645,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         relay.tick?.cancel()
         machine?.finished()
         gateway.metrics.streamEnded()
-        let usage = relay.stream.usage
-        let total = ContinuousClock.now - started
-        gateway.metrics.request(
-            model: model, status: 200, stream: true, firstByte: relay.firstByte, total: total, usage: usage,
-            retries: retries, upstream: upstreamName)
-        if !clientGone, let handler { handler.sendEnd() }
-        var line = RequestLine(
-            requestID: requestID, asked: model, sent: modelSent, stream: true, status: 200, upstreamStatus: 200,
-            retries: retries, firstByte: relay.firstByte ?? total, total: total, usage: usage)
-        line.outcome = relay.outcome
-        line.upstream = upstreamName
-        line.fallbacks = fallbacks
-        gateway.log("request done", line)
-        finish()
+        record(status: 200, usage: relay.stream.usage, firstByte: relay.firstByte ?? (ContinuousClock.now - started), outcome: relay.outcome) {
+            if !clientGone, let handler { handler.sendEnd() }
+        }
     }
 
     // MARK: Client events

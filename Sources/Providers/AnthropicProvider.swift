@@ -42,10 +42,13 @@ public final class AnthropicProvider: Provider {
             modelSent: model.id)
     }
 
-    /// The client's body with `model` set to `id`: the received bytes when nothing changes.
+    /// The client's body with `model` set to `id` and the fields this upstream refuses taken
+    /// out: the received bytes when nothing changes.
     func body(of request: ClientRequest, model id: String) -> ByteBuffer {
-        if request.isOriginal, id == request.model { return request.body }
+        let drops = !spec.dropFields.isEmpty && spec.dropFields.contains { request.json[$0] != nil }
+        if request.isOriginal, id == request.model, !drops { return request.body }
         guard case .object(var object) = request.json else { return request.body }
+        for field in spec.dropFields { object[field] = nil }
         object["model"] = .string(JSONString(id))
         var out = ByteBuffer()
         JSONValue.object(object).write(into: &out, estimatedByteCount: request.body.readableBytes + 64)
@@ -71,7 +74,10 @@ public final class AnthropicProvider: Provider {
         }
         return HTTP1Request(
             target: target, path: Self.trimmedBase(basePath) + path,
-            headers: fields(version: request.anthropicVersion ?? Self.defaultVersion, betas: request.betas), body: body)
+            headers: fields(
+                version: request.anthropicVersion ?? Self.defaultVersion,
+                betas: spec.dropBetas.isEmpty ? request.betas : request.betas.filter { !spec.dropBetas.contains($0) }),
+            body: body)
     }
 
     /// A base path that already ends in `/v1` or `/v1/messages` (a URL copied from a gateway's

@@ -27,6 +27,11 @@ public struct UpstreamSpec: Sendable, Hashable {
     public var keyEnv: String?
     /// The key, read from `keyEnv` at start-up.
     public var key: Secret?
+    /// Top-level body fields this upstream refuses: taken out before the body goes (for
+    /// upstreams whose body passes through, `anthropic`).
+    public var dropFields: Set<String> = []
+    /// `anthropic-beta` values this upstream refuses: not forwarded.
+    public var dropBetas: Set<String> = []
 
     public init(
         name: String, kind: ProviderKind, endpoint: String, auth: UpstreamAuth? = nil, keyEnv: String? = nil,

@@ -1,3 +1,4 @@
+import Foundation
 import Gateway
 import Testing
 
@@ -339,6 +340,22 @@ struct ConfigUpstreamTests {
         #expect(noName.line == 1 && noName.key == "upstreams[0].name")
         let noTargets = try #require(failure(Self.file(replacing: 21, with: ""), environment: Self.keys))
         #expect(noTargets.line == 19 && noTargets.key == "routes[0].targets")
+    }
+
+    @Test func aPassThroughUpstreamsCapabilityTableIsRead() throws {
+        let text = """
+            [[upstreams]]
+            name = "gw"
+            kind = "anthropic"
+            endpoint = "https://gw.example"
+            drop_fields = ["context_management", "output_config"]
+            drop_betas = ["context-management-2025-06-27"]
+            """
+        let config = try load(text)
+        #expect(config.upstreams.first?.dropFields == ["context_management", "output_config"])
+        #expect(config.upstreams.first?.dropBetas == ["context-management-2025-06-27"])
+        let error = try #require(failure(text.replacingOccurrences(of: "\"output_config\"", with: "\"messages\"")))
+        #expect(error.line == 5 && error.key == "upstreams[0].drop_fields" && error.message.contains("'messages'"))
     }
 
     @Test func aKeyInTheFileIsRefusedUnshown() throws {

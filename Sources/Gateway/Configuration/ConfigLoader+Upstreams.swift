@@ -2,7 +2,8 @@ import UpstreamHTTP
 
 /// `[[upstreams]]` and `[[routes]]`: where requests can go, and which model goes where.
 extension ConfigLoader {
-    /// Reads `[[upstreams]]`: `name`, `kind`, `endpoint` (required), `auth`, `key_env`.
+    /// Reads `[[upstreams]]`: `name`, `kind`, `endpoint` (required), `auth`, `key_env`, and the
+    /// capability table of an upstream whose body passes through: `drop_fields`, `drop_betas`.
     ///
     /// A key never sits in the file: `key_env` names the environment variable holding it, read
     /// here (trimmed) so a missing or unusable key stops the start naming the file, line and key.
@@ -18,6 +19,8 @@ extension ConfigLoader {
             var endpoint: String?
             var auth: UpstreamAuth?
             var keyEnv: (name: String, reader: Reader)?
+            var dropFields: [String] = []
+            var dropBetas: [String] = []
             for field in entry.children() {
                 switch field.name {
                 case "name":
@@ -57,6 +60,13 @@ extension ConfigLoader {
                         throw field.error("'\(v)' is not the name of an environment variable")
                     }
                     keyEnv = (v, field)
+                case "drop_fields":
+                    dropFields = try field.strings()
+                    if let protected = dropFields.first(where: { ["model", "messages", "max_tokens"].contains($0) }) {
+                        throw field.error("'\(protected)' cannot be dropped: every request needs it")
+                    }
+                case "drop_betas":
+                    dropBetas = try field.strings()
                 case "key", "api_key":
                     throw field.error(
                         "a key does not belong in the configuration file: put it in an environment variable and name that with key_env"
@@ -93,8 +103,10 @@ extension ConfigLoader {
                 }
             }
             if simulate, key == nil { key = Secret("simulator-key") }
-            specs.append(
-                UpstreamSpec(name: name, kind: kind, endpoint: endpoint, auth: auth, keyEnv: keyEnv?.name, key: key))
+            var spec = UpstreamSpec(name: name, kind: kind, endpoint: endpoint, auth: auth, keyEnv: keyEnv?.name, key: key)
+            spec.dropFields = Set(dropFields)
+            spec.dropBetas = Set(dropBetas)
+            specs.append(spec)
         }
         return specs
     }
