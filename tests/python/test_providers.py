@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 
 import anthropic
-import httpx
 import pytest
 
 from gateway_testkit import BASH_TOOL, explain, run_claude, user
-from prod_kit import HTTP, clean_env, fresh, post, sim_stats, stream, write_config
+from prod_kit import HTTP, clean_env, fresh, post, sim_stats, stream, wait_until, write_config
 
 BACKUP_KEY = "backup-secret-0123456789abcdef"
 NEXUS_KEY = "nexus-secret-0123456789abcdef"
@@ -174,6 +173,7 @@ def test_a_failing_first_target_falls_back_before_the_first_byte(servers, tmp_pa
     assert s.headers["x-nexus-upstream"] == "backup"
     assert s.events[0][1]["message"]["model"] == "claude-sonnet-4-6"
     assert requests(backup)["anthropic"] == 2
+    assert wait_until(lambda: len([r for r in gw.json_logs() if r.get("msg") == "request done"]) == 2, 5)
     line = [r for r in gw.json_logs() if r.get("msg") == "request done"][-1]
     assert line["upstream"] == "backup" and line["fallbacks"] == 1, line
     assert any(r.get("msg") == "falling back to the next target" for r in gw.json_logs())
@@ -184,6 +184,8 @@ def test_a_refused_connection_falls_back(servers, tmp_path):
     gw = start(servers, tmp_path, config("http://127.0.0.1:1", backup.url))
     r = post(gw.url, "anyone there?")
     assert r.status_code == 200 and r.headers["x-nexus-upstream"] == "backup", r.text
+    s = stream(gw.url, "sim:long:5 anyone streaming?")
+    assert s.status == 200 and s.headers["x-nexus-upstream"] == "backup" and s.names[-1] == "message_stop"
 
 
 def test_a_first_byte_timeout_falls_back(servers, tmp_path):
@@ -193,6 +195,8 @@ def test_a_first_byte_timeout_falls_back(servers, tmp_path):
     s = stream(gw.url, "sim:long:5 slow primary")
     assert s.status == 200 and s.headers["x-nexus-upstream"] == "backup"
     assert s.elapsed < 4.5
+    r = post(gw.url, "slow primary, whole answer")
+    assert r.status_code == 200 and r.headers["x-nexus-upstream"] == "backup", r.text
 
 
 def test_a_stream_cut_mid_way_ends_with_an_error_event_and_is_never_replayed(servers, tmp_path):
@@ -243,8 +247,8 @@ def test_fallback_takes_out_thinking_the_primary_signed(servers, tmp_path):
             {"role": "user", "content": "sim:echo and then"}])
     assert raw.headers["x-nexus-upstream"] == "backup"
     assert raw.parse().content[-1].text == "sim:echo and then"
-    notes = [r for r in gw.json_logs() if "signed thinking" in r.get("msg", "")]
-    assert notes, gw.output
+    # Log lines are written by a thread of their own: wait for the notice.
+    assert wait_until(lambda: any("signed thinking" in r.get("msg", "") for r in gw.json_logs()), 5), gw.output
 
 
 def test_an_upstream_that_refuses_anothers_signature_gets_the_history_without_it(servers, tmp_path):
