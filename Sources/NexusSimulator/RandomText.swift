@@ -42,14 +42,22 @@ enum RandomText {
 enum ReasoningSignature {
     /// The signature of `text`: base64 like Bedrock's, stable across processes (FNV-1a, not `Hasher`).
     static func sign(_ text: String) -> String {
-        let first = fnv1a(text.utf8, seed: 0xcbf2_9ce4_8422_2325)
-        let second = fnv1a(text.utf8, seed: 0x8422_2325_cbf2_9ce4)
-        return Base64.encode(Array("nexus-simulator-signature-v1:\(hex(first))\(hex(second))".utf8))
+        FNVSignature.sign(text, seeds: (0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4), label: "nexus-simulator-signature-v1")
     }
 
     /// True when `signature` is the simulator's signature of `text`.
     static func isValid(_ signature: String, for text: String) -> Bool {
         signature == sign(text)
+    }
+}
+
+/// A signature of a text as the simulator's faces make them: two FNV-1a hashes with different
+/// seeds, in hex after a label, base64-encoded. Each face keys it differently.
+enum FNVSignature {
+    static func sign(_ text: String, seeds: (UInt64, UInt64), label: String) -> String {
+        let first = fnv1a(text.utf8, seed: seeds.0)
+        let second = fnv1a(text.utf8, seed: seeds.1)
+        return Base64.encode(Array("\(label):\(hex(first))\(hex(second))".utf8))
     }
 
     private static func fnv1a(_ bytes: String.UTF8View, seed: UInt64) -> UInt64 {

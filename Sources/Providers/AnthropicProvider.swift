@@ -157,14 +157,8 @@ public final class AnthropicProvider: Provider {
     ) async throws(APIError) -> TokenCount {
         let call = try httpRequest(
             path: "/v1/messages/count_tokens", body: countTokensBody(of: request, model: model.id), request: request)
-        let response: HTTP1Response
-        let body: ByteBuffer?
-        do {
-            response = try await pool.execute(call, deadline: deadline)
-            body = try await response.body.collect(upTo: 1024 * 1024)
-        } catch {
-            throw transportFailure(error)
-        }
+        let (response, body) = try await UpstreamErrors.fetchWhole(
+            call, pool: pool, deadline: deadline, transport: transportFailure)
         if response.status == .ok, let body, let n = (try? JSONValue.parse(body))?["input_tokens"]?.intValue {
             return TokenCount(inputTokens: n, exact: true)
         }

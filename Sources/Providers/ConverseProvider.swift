@@ -183,14 +183,8 @@ public final class ConverseProvider: Provider {
             translated.converse.writeCountTokens(to: &$0)
         }
         let call = try self.request(.countTokens, modelID: profile.nexusID, body: buffer)
-        let response: HTTP1Response
-        let body: ByteBuffer?
-        do {
-            response = try await pool.execute(call, deadline: deadline)
-            body = try await response.body.collect(upTo: 1024 * 1024)
-        } catch {
-            throw transportFailure(error)
-        }
+        let (response, body) = try await UpstreamErrors.fetchWhole(
+            call, pool: pool, deadline: deadline, transport: transportFailure)
         if response.status == .ok, let body, let n = (try? JSONValue.parse(body))?["inputTokens"]?.intValue {
             return TokenCount(inputTokens: n, exact: true)
         }

@@ -278,6 +278,20 @@ public enum UpstreamErrors {
         return text.count > 300 ? String(text.prefix(300)) + "…" : text
     }
 
+    /// Sends `request` and reads its whole answer (up to 1 MiB; nil when larger): what
+    /// count_tokens calls need. Transport failures are mapped by `transport`.
+    public static func fetchWhole(
+        _ request: HTTP1Request, pool: HTTP1ConnectionPool, deadline: NIODeadline,
+        transport: (any Error) -> APIError
+    ) async throws(APIError) -> (HTTP1Response, ByteBuffer?) {
+        do {
+            let response = try await pool.execute(request, deadline: deadline)
+            return (response, try await response.body.collect(upTo: 1024 * 1024))
+        } catch {
+            throw transport(error)
+        }
+    }
+
     /// The host part of a URL, for messages.
     public static func host(of url: String) -> String {
         guard let schemeEnd = url.firstRange(of: "://") else { return url }
