@@ -87,8 +87,10 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private var request: ClientRequest?
     private var route: Route?
     private var machine: ExchangeStateMachine?
-    /// Each target's prepared request, made on its first attempt.
-    private var prepared: [(any UpstreamCall)?] = []
+    /// Each target's prepared request, made on its first attempt: the first target's apart, so
+    /// that a request that needs no other costs no table.
+    private var preparedFirst: (any UpstreamCall)?
+    private var preparedOthers: [Int: any UpstreamCall] = [:]
     /// The prepared request of the attempt in flight.
     private var current: (any UpstreamCall)?
     /// Whether signed thinking was taken out of the request (it is, once, for a target that did
@@ -142,7 +144,6 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             self.request = request
             let route = try gateway.routes.route(for: request.model)
             self.route = route
-            prepared = Array(repeating: nil, count: route.targets.count)
             machine = ExchangeStateMachine(
                 targetCount: route.targets.count, limits: gateway.limits, now: started, isAvailable: isAvailable)
             sendAttempt()
@@ -169,7 +170,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         if index > 0, !thinkingRemoved, target.upstream != route.targets[0].upstream {
             removeThinking(reason: "falling back to upstream '\(target.upstream)'")
         }
-        if prepared[index] == nil {
+        if prepared(index) == nil {
             do throws(APIError) {
                 if target.provider.needsResolvedMedia {
                     let parsed = try request.parsed()
@@ -179,7 +180,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                     }
                 }
                 let call = try target.provider.prepare(request, model: target.model)
-                prepared[index] = call
+                if index == 0 { preparedFirst = call } else { preparedOthers[index] = call }
                 if gateway.logger.logLevel <= .debug { logPrepared(call, upstream: target.upstream) }
                 for note in call.notes where note.hasPrefix("dropped server tool") {
                     logger.warning("\(note): AI Nexus cannot run it (--drop-unsupported-tools)")
@@ -190,7 +191,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
                 return
             }
         }
-        let call = prepared[index]!
+        let call = prepared(index)!
         current = call
         modelSent = call.modelSent
         phase = .awaitingHead
@@ -199,11 +200,21 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             call.request, on: eventLoop, deadline: .now() + .nanoseconds(timeout.nanoseconds), delegate: self)
     }
 
+    private func prepared(_ index: Int) -> (any UpstreamCall)? {
+        index == 0 ? preparedFirst : preparedOthers[index]
+    }
+
+    /// The request changed: every target prepares it again.
+    private func forgetPrepared() {
+        preparedFirst = nil
+        preparedOthers.removeAll()
+    }
+
     /// Takes signed thinking out of the request; every target prepares again.
     private func removeThinking(reason: String) {
         thinkingRemoved = true
         guard let report = request?.removeThinking() else { return }
-        prepared = Array(repeating: nil, count: prepared.count)
+        forgetPrepared()
         logger.notice("\(reason): \(report)", metadata: ["upstream": .string(target?.upstream ?? "none")])
     }
 
@@ -269,7 +280,7 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             request?.removeThinking() != nil
         {
             thinkingRemoved = true
-            prepared = Array(repeating: nil, count: prepared.count)
+            forgetPrepared()
             logger.notice(
                 "upstream '\(target.upstream)' refused a thinking signature; retrying without signed thinking",
                 metadata: ["upstream": .string(target.upstream)])
