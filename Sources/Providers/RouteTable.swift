@@ -21,6 +21,16 @@ public final class RouteTable: Sendable {
         self.providers = providers
         self.routes = routes
         self.breakerPolicy = breakerPolicy
+        // Targets that name their model are known before any request: /health lists them from
+        // the start.
+        for route in routes {
+            for target in route.targets {
+                guard let model = target.model, let provider = provider(named: target.upstream),
+                    let resolved = try? provider.resolve(model: model, clientModel: model)
+                else { continue }
+                _ = health(target.upstream, resolved.id)
+            }
+        }
     }
 
     public func provider(named name: String) -> (any Provider)? { providers.first { $0.spec.name == name } }
