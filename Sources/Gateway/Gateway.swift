@@ -21,6 +21,8 @@ public final class Gateway: Sendable {
     public let logger: Logger
     /// Where each client model name goes, over which upstreams.
     public let routes: RouteTable
+    /// Which upstream made each thinking signature relayed.
+    let signatures = SignatureLedger()
     /// The limits every exchange runs under (retries, timeouts, pings, shutdown).
     let limits: ExchangeStateMachine.Limits
     let media: MediaResolver
@@ -49,7 +51,8 @@ public final class Gateway: Sendable {
         self.limiter = ConcurrencyLimiter(limit: configuration.maxConcurrentRequests)
         self.media = MediaResolver(http: client.http, maxBytes: configuration.mediaMaxBytes, timeout: configuration.mediaTimeout)
         self.routes = RouteTable(
-            providers: ProviderFactory.providers(configuration, implicit: client, endpoints: upstreamEndpoints),
+            providers: ProviderFactory.providers(
+                configuration, implicit: client, endpoints: upstreamEndpoints, signatures: signatures),
             routes: configuration.routes)
     }
 

@@ -93,9 +93,10 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     private var preparedOthers: [Int: any UpstreamCall] = [:]
     /// The prepared request of the attempt in flight.
     private var current: (any UpstreamCall)?
-    /// Whether signed thinking was taken out of the request (it is, once, for a target that did
-    /// not sign it).
-    private var thinkingRemoved = false
+    /// Targets that refused a thinking signature: they get the request without any.
+    private var refusedSignatures: Set<Int> = []
+    /// The target whose view of thinking `request.json` holds (see `prepareThinking`).
+    private var thinkingView: Int?
     private var call: HTTP1Call?
     private var retryTimer: Scheduled<Void>?
     private var phase = Phase.preparing
@@ -165,12 +166,11 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         let target = route.targets[index]
         self.target = target
         phase = .preparing
-        // Signed thinking is bound to the upstream that made it: another upstream gets the
-        // request without it.
-        if index > 0, !thinkingRemoved, target.upstream != route.targets[0].upstream {
-            removeThinking(reason: "falling back to upstream '\(target.upstream)'")
-        }
         if prepared(index) == nil {
+            if route.spansUpstreams, thinkingView != index {
+                prepareThinking(for: index, of: route, request)
+                thinkingView = index
+            }
             do throws(APIError) {
                 if target.provider.needsResolvedMedia {
                     let parsed = try request.parsed()
@@ -204,18 +204,24 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         index == 0 ? preparedFirst : preparedOthers[index]
     }
 
-    /// The request changed: every target prepares it again.
-    private func forgetPrepared() {
-        preparedFirst = nil
-        preparedOthers.removeAll()
-    }
-
-    /// Takes signed thinking out of the request; every target prepares again.
-    private func removeThinking(reason: String) {
-        thinkingRemoved = true
-        guard let report = request?.removeThinking() else { return }
-        forgetPrepared()
-        logger.notice("\(reason): \(report)", metadata: ["upstream": .string(target?.upstream ?? "none")])
+    /// Signed thinking is bound to the upstream that made it: on a route over several upstreams,
+    /// target `index` gets the request without the thinking blocks another upstream signed (the
+    /// ledger knows, for what the gateway relayed; an unknown signature is taken for the route's
+    /// first upstream's), or without any once it refused one.
+    private func prepareThinking(for index: Int, of route: Route, _ request: ClientRequest) {
+        let upstream = route.targets[index].upstream
+        let primary = route.targets[0].upstream
+        let ledger = gateway.signatures
+        let refusedAll = refusedSignatures.contains(index)
+        let report = request.useThinking { block in
+            guard !refusedAll else { return true }
+            guard let signature = SignatureLedger.signature(of: block) else { return false }
+            return (ledger.origin(of: signature) ?? primary) != upstream
+        }
+        if let report {
+            let why = refusedAll ? "upstream '\(upstream)' refused a thinking signature" : "sending to upstream '\(upstream)'"
+            logger.notice("\(why): \(report)", metadata: ["upstream": .string(upstream)])
+        }
     }
 
     /// Fetches URL images and documents off the loop, then carries on on it.
@@ -272,18 +278,15 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             sendAttempt()
             return
         }
-        // A refused signature on a route that spans upstreams may be another upstream's (an
-        // earlier turn served by a fallback): once, without signed thinking. On a route of one
-        // upstream it can only be an altered block, refused as the upstream refuses it.
-        if !thinkingRemoved, error.kind == .invalidRequest, ThinkingScrubber.isSignatureError(error.message),
-            let route, route.targets.contains(where: { $0.upstream != target.upstream }),
-            request?.removeThinking() != nil
+        // A refused signature on a route that spans upstreams may be another upstream's the
+        // ledger does not know (the gateway restarted): once, without signed thinking. On a route
+        // of one upstream it can only be an altered block, refused as the upstream refuses it.
+        if let route, route.spansUpstreams, let index = self.machine?.target, !refusedSignatures.contains(index),
+            error.kind == .invalidRequest, ThinkingScrubber.isSignatureError(error.message)
         {
-            thinkingRemoved = true
-            forgetPrepared()
-            logger.notice(
-                "upstream '\(target.upstream)' refused a thinking signature; retrying without signed thinking",
-                metadata: ["upstream": .string(target.upstream)])
+            refusedSignatures.insert(index)
+            thinkingView = nil
+            if index == 0 { preparedFirst = nil } else { preparedOthers[index] = nil }
             sendAttempt()
             return
         }

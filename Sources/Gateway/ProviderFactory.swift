@@ -5,14 +5,15 @@ import Providers
 /// A new upstream kind adds its line here.
 enum ProviderFactory {
     static func providers(
-        _ configuration: GatewayConfiguration, implicit client: NexusClient, endpoints: [String: UpstreamEndpoint]
+        _ configuration: GatewayConfiguration, implicit client: NexusClient, endpoints: [String: UpstreamEndpoint],
+        signatures: SignatureLedger
     ) -> [any Provider] {
         guard !configuration.upstreams.isEmpty else {
             let spec = UpstreamSpec(name: "nexus", kind: .converse, endpoint: configuration.endpoint, key: client.key)
             return [
                 ConverseProvider(
                     spec: spec, endpoint: client.endpoint, catalog: configuration.catalog,
-                    translation: configuration.translation)
+                    translation: configuration.translation, signatures: signatures)
             ]
         }
         return configuration.upstreams.map { spec -> any Provider in
@@ -20,9 +21,10 @@ enum ProviderFactory {
             switch spec.kind {
             case .converse:
                 return ConverseProvider(
-                    spec: spec, endpoint: endpoint, catalog: configuration.catalog, translation: configuration.translation)
+                    spec: spec, endpoint: endpoint, catalog: configuration.catalog, translation: configuration.translation,
+                    signatures: signatures)
             case .anthropic:
-                return AnthropicProvider(spec: spec, endpoint: endpoint)
+                return AnthropicProvider(spec: spec, endpoint: endpoint, signatures: signatures)
             }
         }
     }

@@ -25,8 +25,12 @@ public final class AnthropicProvider: Provider {
     /// The version sent when the client sent none.
     public static let defaultVersion = "2023-06-01"
 
-    public init(spec: UpstreamSpec, endpoint: UpstreamEndpoint) {
+    /// Which upstream made each thinking signature relayed (shared by every provider).
+    let signatures: SignatureLedger
+
+    public init(spec: UpstreamSpec, endpoint: UpstreamEndpoint, signatures: SignatureLedger = SignatureLedger()) {
         self.spec = spec
+        self.signatures = signatures
         self.endpoint = endpoint
         self.displayName = "upstream '\(spec.name)'"
     }
@@ -220,6 +224,9 @@ final class AnthropicCall: UpstreamCall {
             throw APIError(.api, "\(provider.displayName) sent an answer that is not a Messages response.", status: 502)
         }
         let usage = anthropicUsage(message["usage"])
+        if let content = message["content"]?.arrayValue {
+            provider.signatures.recordBlocks(content, upstream: provider.spec.name)
+        }
         guard message["model"]?.stringValue != context.model else { return (body, usage) }
         message["model"] = .string(JSONString(context.model))
         var out = ByteBuffer()
@@ -237,7 +244,9 @@ final class AnthropicCall: UpstreamCall {
         if let type = headers.first(name: "content-type"), !type.lowercased().hasPrefix("text/event-stream") {
             throw UpstreamErrors.unreadableAnswer(upstream: provider.displayName, contentType: type, expected: "text/event-stream")
         }
-        return AnthropicAnswerStream(model: context.model, upstream: provider.displayName, requestID: context.requestID)
+        return AnthropicAnswerStream(
+            model: context.model, upstream: provider.displayName, requestID: context.requestID,
+            signatures: provider.signatures, upstreamName: provider.spec.name)
     }
 
     func repair(after error: APIError) -> LogNote? { nil }
@@ -260,14 +269,18 @@ final class AnthropicAnswerStream: AnswerStream {
     private let model: String
     private let upstream: String
     private let requestID: String
+    private let signatures: SignatureLedger
+    private let upstreamName: String
     private(set) var usage: Usage?
     private(set) var isDone = false
     private(set) var problem: String?
 
-    init(model: String, upstream: String, requestID: String) {
+    init(model: String, upstream: String, requestID: String, signatures: SignatureLedger, upstreamName: String) {
         self.model = model
         self.upstream = upstream
         self.requestID = requestID
+        self.signatures = signatures
+        self.upstreamName = upstreamName
     }
 
     func open(_ chunk: ByteBuffer) -> StreamOpening {
@@ -315,6 +328,14 @@ final class AnthropicAnswerStream: AnswerStream {
             }
         case "message_delta":
             usage = anthropicUsage((try? JSONValue.parse(data))?["usage"], over: usage)
+        case "content_block_delta" where Self.contains(data, "signature_delta"):
+            if let signature = (try? JSONValue.parse(data))?["delta"]?["signature"]?.stringValue {
+                signatures.record(signature, upstream: upstreamName)
+            }
+        case "content_block_start" where Self.contains(data, "redacted_thinking"):
+            if let block = (try? JSONValue.parse(data))?["content_block"], let signature = SignatureLedger.signature(of: block) {
+                signatures.record(signature, upstream: upstreamName)
+            }
         case "message_stop":
             isDone = true
         case "error":
@@ -339,6 +360,24 @@ final class AnthropicAnswerStream: AnswerStream {
         guard !isDone else { return }
         if reader.bufferedByteCount > 0 { problem = "truncated event" }
         fail(APIError(.api, "\(upstream) ended the stream before the message was complete."), into: &out)
+    }
+
+    /// Whether `data` holds `needle` (ASCII): read before parsing an event only few need parsed.
+    static func contains(_ data: ByteBuffer, _ needle: StaticString) -> Bool {
+        data.withUnsafeReadableBytes { bytes in
+            let n = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+            guard bytes.count >= n.count, let first = n.first else { return false }
+            var i = 0
+            while i <= bytes.count - n.count {
+                if bytes[i] == first {
+                    var k = 1
+                    while k < n.count, bytes[i + k] == n[k] { k += 1 }
+                    if k == n.count { return true }
+                }
+                i += 1
+            }
+            return false
+        }
     }
 
     /// The error an `error` event carries.

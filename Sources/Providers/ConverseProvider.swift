@@ -25,6 +25,8 @@ public final class ConverseProvider: Provider {
     let displayName: String
     /// Betas AI Nexus refused, per model.
     let rejectedBetas = Mutex<[String: Set<String>]>([:])
+    /// Which upstream made each thinking signature relayed (shared by every provider).
+    let signatures: SignatureLedger
     /// Models for which AI Nexus answered that it cannot count tokens.
     let noCountTokens = Mutex<Set<String>>([])
     /// The headers of a JSON answer's request and of an event stream's, built once: content
@@ -35,8 +37,12 @@ public final class ConverseProvider: Provider {
     public var needsResolvedMedia: Bool { true }
 
     /// - Parameter endpoint: shared with `serve --simulate`, which sets it once the simulator listens.
-    public init(spec: UpstreamSpec, endpoint: UpstreamEndpoint, catalog: ModelCatalog, translation: TranslationOptions) {
+    public init(
+        spec: UpstreamSpec, endpoint: UpstreamEndpoint, catalog: ModelCatalog, translation: TranslationOptions,
+        signatures: SignatureLedger = SignatureLedger()
+    ) {
         self.spec = spec
+        self.signatures = signatures
         self.endpoint = endpoint
         self.catalog = catalog
         self.translator = RequestTranslator(options: translation)
@@ -278,6 +284,13 @@ final class ConverseCall: UpstreamCall {
         }
         let message = try ResponseTranslator.message(
             converse, id: Identifier.make("msg_"), model: context.model, toolNameMap: translated.toolNameMap)
+        for block in message.content {
+            switch block {
+            case .thinking(_, let signature): provider.signatures.record(signature.string, upstream: provider.spec.name)
+            case .redactedThinking(let data): provider.signatures.record(data, upstream: provider.spec.name)
+            default: break
+            }
+        }
         var out = ByteBuffer()
         out.writeJSON(estimatedByteCount: ConverseProvider.estimatedTranslation(of: body.readableBytes)) {
             message.write(to: &$0)
@@ -302,7 +315,7 @@ final class ConverseCall: UpstreamCall {
                 messageID: Identifier.make("msg_"), model: context.model, requestID: context.requestID,
                 estimatedInputTokens: TokenEstimator.estimate(translated.converse),
                 toolNameMap: translated.toolNameMap),
-            upstream: provider.displayName)
+            upstream: provider.displayName, signatures: provider.signatures, upstreamName: provider.spec.name)
     }
 
     /// `invalid beta flag`: once, without the forwarded betas (those the message names, else
@@ -332,11 +345,15 @@ final class ConverseAnswerStream: AnswerStream {
     private var pending: [EventStreamMessage] = []
     private var events: [StreamEvent] = []
     private let upstream: String
+    private let signatures: SignatureLedger
+    private let upstreamName: String
     private(set) var problem: String?
 
-    init(translator: StreamTranslator, upstream: String) {
+    init(translator: StreamTranslator, upstream: String, signatures: SignatureLedger, upstreamName: String) {
         self.translator = translator
         self.upstream = upstream
+        self.signatures = signatures
+        self.upstreamName = upstreamName
         events.reserveCapacity(8)
     }
 
@@ -393,7 +410,14 @@ final class ConverseAnswerStream: AnswerStream {
     }
 
     private func write(into out: inout ByteBuffer) {
-        for event in events { event.write(into: &out) }
+        for event in events {
+            switch event {
+            case .contentBlockDelta(_, .signature(let signature)): signatures.record(signature, upstream: upstreamName)
+            case .contentBlockStart(_, .redactedThinking(let data)): signatures.record(data, upstream: upstreamName)
+            default: break
+            }
+            event.write(into: &out)
+        }
         events.removeAll(keepingCapacity: true)
     }
 }

@@ -73,8 +73,11 @@ public struct TokenCount: Sendable, Hashable {
 public final class ClientRequest {
     /// The body as the client sent it.
     public let body: ByteBuffer
-    /// The body, parsed (long strings and tool schemas kept as checked literals).
+    /// The body, parsed (long strings and tool schemas kept as checked literals), as the target
+    /// being prepared gets it.
     public private(set) var json: JSONValue
+    /// The body as the client sent it, parsed.
+    public let original: JSONValue
     /// The model name the client asked for.
     public let model: String
     public let stream: Bool
@@ -93,6 +96,7 @@ public final class ClientRequest {
     ) {
         self.body = body
         self.json = json
+        self.original = json
         self.model = model
         self.stream = stream
         self.betas = betas
@@ -128,13 +132,21 @@ public final class ClientRequest {
     /// Replaces the parsed request (with URL media fetched).
     public func setParsed(_ request: MessagesRequest) { messages = request }
 
-    /// Takes out signed thinking blocks another upstream made (see `ThinkingScrubber`); returns
-    /// what was done, nil when there was nothing to take out.
-    public func removeThinking() -> ThinkingScrubber.Report? {
-        guard let (scrubbed, report) = ThinkingScrubber.scrub(json) else { return nil }
+    /// Makes `json` the client's body without the thinking blocks `remove` picks (see
+    /// `ThinkingScrubber`), for the next target prepared; the client's body as it came when it
+    /// picks none. Returns what was taken out, nil when nothing was.
+    public func useThinking(removing remove: (JSONValue) -> Bool) -> ThinkingScrubber.Report? {
+        guard let (scrubbed, report) = ThinkingScrubber.scrub(original, removing: remove) else {
+            if !isOriginal {
+                json = original
+                isOriginal = true
+                messages = nil
+            }
+            return nil
+        }
         json = scrubbed
         isOriginal = false
-        if messages != nil { messages = try? MessagesRequest(json: scrubbed, requireMaxTokens: requireMaxTokens) }
+        messages = nil
         return report
     }
 }

@@ -82,8 +82,14 @@ public final class RouteTable: Sendable {
 /// A client model name's targets, in fallback order.
 public final class Route: Sendable {
     public let targets: [RouteTarget]
+    /// Whether the targets are on more than one upstream (only then can a request's thinking
+    /// signatures be another upstream's).
+    public let spansUpstreams: Bool
 
-    init(targets: [RouteTarget]) { self.targets = targets }
+    init(targets: [RouteTarget]) {
+        self.targets = targets
+        self.spansUpstreams = targets.contains { $0.upstream != targets[0].upstream }
+    }
 }
 
 /// One upstream and the model id sent to it.

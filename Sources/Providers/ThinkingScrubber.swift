@@ -3,10 +3,10 @@ import NexusJSON
 /// Takes signed thinking out of a Messages request, for an upstream that did not sign it.
 ///
 /// A thinking block's signature is bound to the upstream that made it: Anthropic's API and
-/// Bedrock each refuse the other's (`Invalid signature in thinking block`). When a request falls
-/// back to another upstream, or an upstream refuses a signature, the request is sent again
-/// without `thinking` and `redacted_thinking` blocks, which every upstream accepts for earlier
-/// turns. Only the latest assistant turn of a tool loop must keep its thinking while thinking is
+/// Bedrock each refuse the other's (`Invalid signature in thinking block`). A request that goes
+/// to another upstream than the one that signed its history is sent without those `thinking`
+/// and `redacted_thinking` blocks (`SignatureLedger` tells which), which every upstream accepts
+/// for earlier turns. Only the latest assistant turn of a tool loop must keep its thinking while thinking is
 /// on; when that turn lost some, thinking is turned off for this one request (the model answers
 /// without it rather than not at all). The caller logs the `Report`.
 public enum ThinkingScrubber {
@@ -22,8 +22,9 @@ public enum ThinkingScrubber {
         }
     }
 
-    /// The request without thinking blocks, or nil when it has none.
-    public static func scrub(_ body: JSONValue) -> (JSONValue, Report)? {
+    /// The request without the thinking blocks `remove` picks (all by default), or nil when it
+    /// picks none.
+    public static func scrub(_ body: JSONValue, removing remove: (JSONValue) -> Bool = { _ in true }) -> (JSONValue, Report)? {
         guard case .object(var object) = body, let messages = object["messages"]?.arrayValue else { return nil }
         var removed = 0
         var lastAssistantLostThinking = false
@@ -45,7 +46,7 @@ public enum ThinkingScrubber {
             }
             let remaining = blocks.filter { block in
                 let type = block["type"]?.stringValue
-                return type != "thinking" && type != "redacted_thinking"
+                return (type != "thinking" && type != "redacted_thinking") || !remove(block)
             }
             let count = blocks.count - remaining.count
             guard count > 0 else {

@@ -86,3 +86,45 @@ import Testing
         #expect(!ThinkingScrubber.isSignatureError("max_tokens: Field required"))
     }
 }
+
+@Suite struct SignatureLedgerTests {
+    @Test func itRemembersWhoSignedWhatAndForgetsTheOldestFirst() {
+        let ledger = SignatureLedger(capacity: 2)
+        ledger.record("sig-a", upstream: "nexus")
+        ledger.record("sig-b", upstream: "backup")
+        #expect(ledger.origin(of: "sig-a") == "nexus" && ledger.origin(of: "sig-b") == "backup")
+        #expect(ledger.origin(of: "sig-c") == nil)
+        ledger.record("sig-c", upstream: "backup")
+        #expect(ledger.origin(of: "sig-a") == nil && ledger.origin(of: "sig-c") == "backup")
+        ledger.record("", upstream: "x")
+        #expect(ledger.origin(of: "") == nil)
+    }
+
+    @Test func blocksNameTheirSignature() throws {
+        let thinking = try JSONValue.parse(ByteBuffer(string: #"{"type":"thinking","thinking":"t","signature":"s1"}"#))
+        let redacted = try JSONValue.parse(ByteBuffer(string: #"{"type":"redacted_thinking","data":"d1"}"#))
+        let text = try JSONValue.parse(ByteBuffer(string: #"{"type":"text","text":"x"}"#))
+        #expect(SignatureLedger.signature(of: thinking) == "s1")
+        #expect(SignatureLedger.signature(of: redacted) == "d1")
+        #expect(SignatureLedger.signature(of: text) == nil)
+    }
+
+    @Test func onlyTheBlocksPickedAreTakenOut() throws {
+        let body = try JSONValue.parse(
+            ByteBuffer(
+                string: """
+                    {"model":"m","thinking":{"type":"adaptive"},"messages":[
+                    {"role":"user","content":"hi"},
+                    {"role":"assistant","content":[{"type":"thinking","thinking":"a","signature":"mine"},{"type":"text","text":"1"}]},
+                    {"role":"user","content":"again"},
+                    {"role":"assistant","content":[{"type":"thinking","thinking":"b","signature":"theirs"},{"type":"text","text":"2"}]},
+                    {"role":"user","content":"more"}]}
+                    """))
+        let (scrubbed, report) = try #require(
+            ThinkingScrubber.scrub(body) { SignatureLedger.signature(of: $0) == "theirs" })
+        #expect(report.blocksRemoved == 1 && !report.thinkingDisabled)
+        let messages = scrubbed["messages"]?.arrayValue ?? []
+        #expect(messages[1]["content"]?.arrayValue?.count == 2 && messages[3]["content"]?.arrayValue?.count == 1)
+        #expect(ThinkingScrubber.scrub(body) { _ in false } == nil)
+    }
+}

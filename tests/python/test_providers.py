@@ -271,6 +271,33 @@ def test_an_upstream_that_refuses_anothers_signature_gets_the_history_without_it
     assert raw.parse().content[-1].text == "sim:echo after it"
 
 
+def test_a_long_outage_keeps_the_thinking_the_fallback_signed(servers, tmp_path):
+    """While the primary is down the backup serves a whole tool loop: its own signatures stay in
+    the history (the gateway knows who signed what), so thinking stays on and is accepted."""
+    nexus = servers.simulator("--fault", "overloaded")
+    backup = servers.simulator()
+    gw = start(servers, tmp_path, config(nexus.url, backup.url))
+    client = sdk(gw)
+    prompt = "sim:bash_seq:echo one;;echo two"
+    first = client.messages.create(model="claude-sonnet-4-6", max_tokens=2048, thinking=THINKING,
+                                   tools=[BASH_TOOL], messages=user(prompt))
+    assert [b.type for b in first.content] == ["thinking", "tool_use"]
+    raw = client.messages.with_raw_response.create(
+        model="claude-sonnet-4-6", max_tokens=2048, thinking=THINKING, tools=[BASH_TOOL], messages=[
+            {"role": "user", "content": prompt},
+            {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": first.content[1].id,
+                                          "content": "one"}]}])
+    assert raw.headers["x-nexus-upstream"] == "backup"
+    second = raw.parse()
+    # Thinking stayed on: the step's answer starts with a thinking block again.
+    assert [b.type for b in second.content] == ["thinking", "tool_use"], second.content
+    # Only the attempt on the primary (which would refuse the backup's signature) went without it.
+    def notes():
+        return [r["msg"] for r in gw.json_logs() if "signed thinking" in r.get("msg", "")]
+    assert wait_until(notes, 5) and all("upstream 'nexus'" in n for n in notes()), notes()
+
+
 def test_serve_simulate_serves_every_configured_upstream(servers, tmp_path):
     path = write_config(tmp_path, config("https://nexus.invalid", "https://backup.invalid"))
     gw = servers.gateway("--config", str(path), env=clean_env())
