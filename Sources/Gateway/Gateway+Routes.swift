@@ -43,10 +43,10 @@ extension Gateway {
         return jsonResponse(status, requestID: Identifier.make("req_"))
     }
 
-    /// `POST /v1/messages/count_tokens`: the route's first target that can answer counts (AI
-    /// Nexus's CountTokens, an Anthropic upstream's count_tokens), falling back like messages
-    /// do; a target that cannot count gives an estimate. `x-nexus-token-count` says which
-    /// (`exact` or `estimate`), `x-nexus-upstream` where it came from.
+    /// `POST /v1/messages/count_tokens`: the route's targets count (AI Nexus's CountTokens, an
+    /// Anthropic upstream's count_tokens), attempts decided by `ExchangeStateMachine` as for
+    /// messages (retries, fallback, cooldowns); a target that cannot count gives an estimate.
+    /// `x-nexus-token-count` says which (`exact` or `estimate`), `x-nexus-upstream` where it came from.
     public func countTokens(_ request: Request, context: some RequestContext) async -> Response {
         let requestID = Identifier.make("req_")
         do throws(APIError) {
@@ -57,16 +57,23 @@ extension Gateway {
                 anthropicVersion: request.headers[HTTPField.Name("anthropic-version")!])
             client.requireMaxTokens = false
             let route = try routes.route(for: client.model)
-            var lastError: APIError?
-            for target in route.targets {
+            let isAvailable = { (index: Int) in route.targets.count == 1 || route.targets[index].health.allows(now: .now) }
+            var machine = ExchangeStateMachine(
+                targetCount: route.targets.count, limits: limits, now: .now, isAvailable: isAvailable)
+            while true {
+                let index = machine.target
+                let target = route.targets[index]
                 do throws(APIError) {
+                    _ = client.useThinking(for: index, of: route, ledger: signatures, refusedAll: false)
                     if target.provider.needsResolvedMedia {
                         var parsed = try client.parsed()
                         try await media.resolve(&parsed)
                         client.setParsed(parsed)
                     }
                     let count = try await target.provider.countTokens(
-                        client, model: target.model, pool: self.client.upstream, deadline: deadline(.seconds(30)))
+                        client, model: target.model, pool: self.client.upstream,
+                        deadline: deadline(min(.seconds(30), machine.attemptTimeout(now: .now))))
+                    target.health.answered()
                     if let reason = count.unsupportedReason {
                         logger.notice(
                             "the upstream does not count tokens for this model; estimating from now on",
@@ -80,11 +87,20 @@ extension Gateway {
                     headers[HTTPField.Name("x-nexus-upstream")!] = target.upstream
                     return jsonResponse(["input_tokens": .int(count.inputTokens)], requestID: requestID, extraHeaders: headers)
                 } catch {
-                    guard ExchangeStateMachine.classify(error) != .terminal else { throw error }
-                    lastError = error
+                    if ExchangeStateMachine.classify(error) != .terminal { target.health.failed(error, now: .now) }
+                    switch machine.attemptFailed(error, now: .now, random: .random(in: 0...1), isAvailable: isAvailable) {
+                    case .send:
+                        continue
+                    case .wait(let wait, _):
+                        try? await Task.sleep(for: wait)
+                        _ = machine.waited()
+                    case .fail(let error):
+                        throw error
+                    case .none:
+                        throw error
+                    }
                 }
             }
-            throw lastError ?? APIError(.api, "No upstream could count the tokens.")
         } catch {
             return error.response(requestID: requestID)
         }

@@ -204,24 +204,15 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         index == 0 ? preparedFirst : preparedOthers[index]
     }
 
-    /// Signed thinking is bound to the upstream that made it: on a route over several upstreams,
-    /// target `index` gets the request without the thinking blocks another upstream signed (the
-    /// ledger knows, for what the gateway relayed; an unknown signature is taken for the route's
-    /// first upstream's), or without any once it refused one.
+    /// Gives target `index` its view of the request's signed thinking (see
+    /// `ClientRequest.useThinking(for:of:ledger:refusedAll:)`), and says what was taken out.
     private func prepareThinking(for index: Int, of route: Route, _ request: ClientRequest) {
-        let upstream = route.targets[index].upstream
-        let primary = route.targets[0].upstream
-        let ledger = gateway.signatures
         let refusedAll = refusedSignatures.contains(index)
-        let report = request.useThinking { block in
-            guard !refusedAll else { return true }
-            guard let signature = SignatureLedger.signature(of: block) else { return false }
-            return (ledger.origin(of: signature) ?? primary) != upstream
-        }
-        if let report {
-            let why = refusedAll ? "upstream '\(upstream)' refused a thinking signature" : "sending to upstream '\(upstream)'"
-            logger.notice("\(why): \(report)", metadata: ["upstream": .string(upstream)])
-        }
+        guard let report = request.useThinking(for: index, of: route, ledger: gateway.signatures, refusedAll: refusedAll)
+        else { return }
+        let upstream = route.targets[index].upstream
+        let why = refusedAll ? "upstream '\(upstream)' refused a thinking signature" : "sending to upstream '\(upstream)'"
+        logger.notice("\(why): \(report)", metadata: ["upstream": .string(upstream)])
     }
 
     /// Fetches URL images and documents off the loop, then carries on on it.

@@ -132,6 +132,24 @@ public final class ClientRequest {
     /// Replaces the parsed request (with URL media fetched).
     public func setParsed(_ request: MessagesRequest) { messages = request }
 
+    /// Makes `json` the request target `index` of `route` gets: signed thinking is bound to the
+    /// upstream that made it, so on a route over several upstreams the blocks another upstream
+    /// signed go (`ledger` knows who signed what the gateway relayed; an unknown signature counts
+    /// as the route's first upstream's), and all of them when `refusedAll` (the target refused
+    /// one). Returns what was taken out.
+    public func useThinking(
+        for index: Int, of route: Route, ledger: SignatureLedger, refusedAll: Bool
+    ) -> ThinkingScrubber.Report? {
+        guard route.spansUpstreams || refusedAll else { return nil }
+        let upstream = route.targets[index].upstream
+        let primary = route.targets[0].upstream
+        return useThinking { block in
+            guard !refusedAll else { return true }
+            guard let signature = SignatureLedger.signature(of: block) else { return false }
+            return (ledger.origin(of: signature) ?? primary) != upstream
+        }
+    }
+
     /// Makes `json` the client's body without the thinking blocks `remove` picks (see
     /// `ThinkingScrubber`), for the next target prepared; the client's body as it came when it
     /// picks none. Returns what was taken out, nil when nothing was.
