@@ -1,5 +1,6 @@
 import AnthropicAPI
 import BedrockAPI
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -36,7 +37,8 @@ extension Gateway {
             "status": "ok", "service": "nexus-claude-api", "version": .string(gatewayVersion),
             "endpoint": .string(UpstreamErrors.host(of: routes.providers[0].endpointURL)),
             "simulated": .bool(configuration.simulated),
-            "key_configured": .bool(routes.providers[0].spec.key != nil), "auth_required": .bool(configuration.proxyKey != nil),
+            "key_configured": .bool(routes.providers[0].spec.key != nil),
+            "auth_required": .bool(configuration.proxyKey != nil),
             "models": .array(configuration.catalog.profiles.map { .string($0.nexusID) }),
             "upstreams": .array(upstreams), "targets": .array(targets),
         ]
@@ -57,7 +59,9 @@ extension Gateway {
                 anthropicVersion: request.headers[HTTPField.Name("anthropic-version")!])
             client.requireMaxTokens = false
             let route = try routes.route(for: client.model)
-            let isAvailable = { (index: Int) in route.targets.count == 1 || route.targets[index].health.allows(now: .now) }
+            let isAvailable = { (index: Int) in
+                route.targets.count == 1 || route.targets[index].health.allows(now: .now)
+            }
             var machine = ExchangeStateMachine(
                 targetCount: route.targets.count, limits: limits, now: .now, isAvailable: isAvailable)
             while true {
@@ -85,10 +89,12 @@ extension Gateway {
                     var headers = HTTPFields()
                     headers[.tokenCountSource] = count.exact ? "exact" : "estimate"
                     headers[HTTPField.Name("x-nexus-upstream")!] = target.upstream
-                    return jsonResponse(["input_tokens": .int(count.inputTokens)], requestID: requestID, extraHeaders: headers)
+                    return jsonResponse(
+                        ["input_tokens": .int(count.inputTokens)], requestID: requestID, extraHeaders: headers)
                 } catch {
                     if ExchangeStateMachine.classify(error) != .terminal { target.health.failed(error, now: .now) }
-                    switch machine.attemptFailed(error, now: .now, random: .random(in: 0...1), isAvailable: isAvailable) {
+                    switch machine.attemptFailed(error, now: .now, random: .random(in: 0...1), isAvailable: isAvailable)
+                    {
                     case .send:
                         continue
                     case .wait(let wait, _):
@@ -123,7 +129,10 @@ extension Gateway {
     }
 
     static func modelObject(id: String, profile: ModelProfile) -> JSONValue {
-        ["type": "model", "id": .string(id), "display_name": .string(profile.displayName), "created_at": "2026-01-01T00:00:00Z"]
+        [
+            "type": "model", "id": .string(id), "display_name": .string(profile.displayName),
+            "created_at": "2026-01-01T00:00:00Z",
+        ]
     }
 
     /// `GET /v1/models`.
@@ -154,5 +163,3 @@ extension Gateway {
         }
     }
 }
-
-import Foundation

@@ -1,5 +1,6 @@
 import AnthropicAPI
 import BedrockAPI
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -36,7 +37,8 @@ public final class Gateway: Sendable {
     ///   caller wants to change it later (`serve --simulate` points them at the simulator once it
     ///   listens); others are made from the configuration.
     public init(
-        configuration: GatewayConfiguration, client: NexusClient, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy(),
+        configuration: GatewayConfiguration, client: NexusClient, logger: Logger,
+        retryPolicy: RetryPolicy = RetryPolicy(),
         upstreamEndpoints: [String: UpstreamEndpoint] = [:]
     ) {
         self.configuration = configuration
@@ -44,12 +46,14 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.directLog = (logger.handler as? LineLogHandler).flatMap { $0.metadata.isEmpty ? $0 : nil }
         self.limits = ExchangeStateMachine.Limits(
-            retry: retryPolicy, firstByteTimeout: configuration.firstByteTimeout, totalTimeout: configuration.totalTimeout,
+            retry: retryPolicy, firstByteTimeout: configuration.firstByteTimeout,
+            totalTimeout: configuration.totalTimeout,
             idleTimeout: configuration.idleTimeout, pingInterval: configuration.pingInterval,
             shutdownGrace: configuration.shutdownGrace)
         self.metrics = GatewayMetrics()
         self.limiter = ConcurrencyLimiter(limit: configuration.maxConcurrentRequests)
-        self.media = MediaResolver(http: client.http, maxBytes: configuration.mediaMaxBytes, timeout: configuration.mediaTimeout)
+        self.media = MediaResolver(
+            http: client.http, maxBytes: configuration.mediaMaxBytes, timeout: configuration.mediaTimeout)
         self.routes = RouteTable(
             providers: ProviderFactory.providers(
                 configuration, implicit: client, endpoints: upstreamEndpoints, signatures: signatures),
@@ -150,8 +154,6 @@ extension Duration {
         return s * 1000 + atto / 1_000_000_000_000_000
     }
 }
-
-import Foundation
 
 /// The one log line each `/v1/messages` request ends with ("request done" or "request
 /// failed"): the same keys for every request, so logs can be queried by them.

@@ -94,7 +94,8 @@ public final class GatewayMetrics: Sendable {
 
     /// An upstream failure, by Anthropic error type.
     func upstreamError(_ error: APIError) {
-        Counter(label: "nexus_upstream_errors_total", dimensions: [("type", error.kind.rawValue)], factory: factory).increment()
+        Counter(label: "nexus_upstream_errors_total", dimensions: [("type", error.kind.rawValue)], factory: factory)
+            .increment()
     }
 
     /// A request moved from one upstream to another before its first byte.

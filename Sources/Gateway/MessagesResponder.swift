@@ -208,10 +208,12 @@ final class MessagesResponder: HTTP1ResponseDelegate {
     /// `ClientRequest.useThinking(for:of:ledger:refusedAll:)`), and says what was taken out.
     private func prepareThinking(for index: Int, of route: Route, _ request: ClientRequest) {
         let refusedAll = refusedSignatures.contains(index)
-        guard let report = request.useThinking(for: index, of: route, ledger: gateway.signatures, refusedAll: refusedAll)
+        guard
+            let report = request.useThinking(for: index, of: route, ledger: gateway.signatures, refusedAll: refusedAll)
         else { return }
         let upstream = route.targets[index].upstream
-        let why = refusedAll ? "upstream '\(upstream)' refused a thinking signature" : "sending to upstream '\(upstream)'"
+        let why =
+            refusedAll ? "upstream '\(upstream)' refused a thinking signature" : "sending to upstream '\(upstream)'"
         logger.notice("\(why): \(report)", metadata: ["upstream": .string(upstream)])
     }
 
@@ -393,7 +395,9 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             }
         case .opening:
             attemptFailed(
-                APIError(.api, "\(current?.upstreamName ?? "The upstream") closed the stream before sending any event.", status: 502))
+                APIError(
+                    .api, "\(current?.upstreamName ?? "The upstream") closed the stream before sending any event.",
+                    status: 502))
         case .streaming:
             guard let relay else { return }
             relay.upstreamEnded = true
@@ -650,7 +654,10 @@ final class MessagesResponder: HTTP1ResponseDelegate {
         relay.tick?.cancel()
         machine?.finished()
         gateway.metrics.streamEnded()
-        record(status: 200, usage: relay.stream.usage, firstByte: relay.firstByte ?? (ContinuousClock.now - started), outcome: relay.outcome) {
+        record(
+            status: 200, usage: relay.stream.usage, firstByte: relay.firstByte ?? (ContinuousClock.now - started),
+            outcome: relay.outcome
+        ) {
             if !clientGone, let handler { handler.sendEnd() }
         }
     }

@@ -21,7 +21,8 @@ enum ProviderFactory {
             switch spec.kind {
             case .converse:
                 return ConverseProvider(
-                    spec: spec, endpoint: endpoint, catalog: configuration.catalog, translation: configuration.translation,
+                    spec: spec, endpoint: endpoint, catalog: configuration.catalog,
+                    translation: configuration.translation,
                     signatures: signatures)
             case .anthropic:
                 return AnthropicProvider(spec: spec, endpoint: endpoint, signatures: signatures)

@@ -150,10 +150,13 @@ public final class AnthropicProvider: Provider {
         if let contentType = headers.first(name: "content-type"), !contentType.lowercased().contains("json"),
             code < 500
         {
-            return UpstreamErrors.unreadableAnswer(upstream: displayName, contentType: contentType, expected: "application/json")
+            return UpstreamErrors.unreadableAnswer(
+                upstream: displayName, contentType: contentType, expected: "application/json")
         }
         let text = body.map { String(buffer: $0).prefix(300) }.map(String.init) ?? ""
-        return APIError(kind, "\(displayName) answered \(code)\(text.isEmpty ? "" : ": \(text)")", status: code, retryAfter: retryAfter)
+        return APIError(
+            kind, "\(displayName) answered \(code)\(text.isEmpty ? "" : ": \(text)")", status: code,
+            retryAfter: retryAfter)
     }
 
     public func countTokens(
@@ -207,7 +210,9 @@ final class AnthropicCall: UpstreamCall {
     }
 
     /// The answer as it came, but for `model`, which becomes the client's name when it differs.
-    func answer(_ body: ByteBuffer, headers: HTTP1Fields, context: AnswerContext) throws(APIError) -> (
+    func answer(
+        _ body: ByteBuffer, headers: HTTP1Fields, context: AnswerContext
+    ) throws(APIError) -> (
         body: ByteBuffer, usage: Usage?
     ) {
         let json: JSONValue
@@ -242,7 +247,8 @@ final class AnthropicCall: UpstreamCall {
 
     func openStream(headers: HTTP1Fields, context: AnswerContext) throws(APIError) -> any AnswerStream {
         if let type = headers.first(name: "content-type"), !type.lowercased().hasPrefix("text/event-stream") {
-            throw UpstreamErrors.unreadableAnswer(upstream: provider.displayName, contentType: type, expected: "text/event-stream")
+            throw UpstreamErrors.unreadableAnswer(
+                upstream: provider.displayName, contentType: type, expected: "text/event-stream")
         }
         return AnthropicAnswerStream(
             model: context.model, upstream: provider.displayName, requestID: context.requestID,
@@ -333,7 +339,9 @@ final class AnthropicAnswerStream: AnswerStream {
                 signatures.record(signature, upstream: upstreamName)
             }
         case "content_block_start" where Self.contains(data, "redacted_thinking"):
-            if let block = (try? JSONValue.parse(data))?["content_block"], let signature = SignatureLedger.signature(of: block) {
+            if let block = (try? JSONValue.parse(data))?["content_block"],
+                let signature = SignatureLedger.signature(of: block)
+            {
                 signatures.record(signature, upstream: upstreamName)
             }
         case "message_stop":

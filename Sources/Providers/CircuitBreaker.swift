@@ -12,7 +12,8 @@ public struct CircuitBreaker: Sendable, Equatable {
         public var cooldown: Duration
         public var maxCooldown: Duration
 
-        public init(failureThreshold: Int = 3, cooldown: Duration = .seconds(30), maxCooldown: Duration = .seconds(300)) {
+        public init(failureThreshold: Int = 3, cooldown: Duration = .seconds(30), maxCooldown: Duration = .seconds(300))
+        {
             self.failureThreshold = failureThreshold
             self.cooldown = cooldown
             self.maxCooldown = maxCooldown

@@ -89,7 +89,9 @@ public final class ConverseProvider: Provider {
     public func prepare(_ request: ClientRequest, model: ResolvedModel) throws(APIError) -> any UpstreamCall {
         let parsed = try request.parsed()
         let profile = try self.profile(of: model, clientModel: request.model)
-        let call = ConverseCall(provider: self, request: parsed, profile: profile, stream: request.stream, betas: request.betas, clientBytes: request.body.readableBytes)
+        let call = ConverseCall(
+            provider: self, request: parsed, profile: profile, stream: request.stream, betas: request.betas,
+            clientBytes: request.body.readableBytes)
         try call.translate()
         return call
     }
@@ -224,7 +226,10 @@ final class ConverseCall: UpstreamCall {
     private(set) var request: HTTP1Request
     private var betaRepaired = false
 
-    init(provider: ConverseProvider, request: MessagesRequest, profile: ModelProfile, stream: Bool, betas: [String], clientBytes: Int) {
+    init(
+        provider: ConverseProvider, request: MessagesRequest, profile: ModelProfile, stream: Bool, betas: [String],
+        clientBytes: Int
+    ) {
         self.provider = provider
         self.messages = request
         self.profile = profile
@@ -267,7 +272,9 @@ final class ConverseCall: UpstreamCall {
             bodyMessage: "converse body", body: { converse.jsonValue.jsonString })
     }
 
-    func answer(_ body: ByteBuffer, headers: HTTP1Fields, context: AnswerContext) throws(APIError) -> (
+    func answer(
+        _ body: ByteBuffer, headers: HTTP1Fields, context: AnswerContext
+    ) throws(APIError) -> (
         body: ByteBuffer, usage: Usage?
     ) {
         let converse: ConverseResponse
@@ -402,7 +409,8 @@ final class ConverseAnswerStream: AnswerStream {
         if !translator.isDone {
             if reader.bufferedByteCount > 0 {
                 problem = "truncated frame"
-                translator.fail(APIError(.api, "\(upstream) ended the stream in the middle of an event."), into: &events)
+                translator.fail(
+                    APIError(.api, "\(upstream) ended the stream in the middle of an event."), into: &events)
             }
             translator.finish(into: &events)
         }

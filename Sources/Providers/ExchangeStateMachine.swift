@@ -199,7 +199,8 @@ public struct ExchangeStateMachine: Sendable {
         // error event on the last tick before that, while the client can still be told.
         if let seen = shutdownSeen, now - seen + limits.tickInterval * 2 + .milliseconds(250) >= limits.shutdownGrace {
             return .fail(
-                outcome: "shutdown", APIError(.overloaded, "The gateway is shutting down; the answer was cut. Please retry."))
+                outcome: "shutdown",
+                APIError(.overloaded, "The gateway is shutting down; the answer was cut. Please retry."))
         }
         if now - started >= limits.totalTimeout {
             return .fail(

@@ -115,10 +115,13 @@ public final class ClientRequest {
         }
         var stream = false
         if let value = object["stream"] {
-            guard case .bool(let flag) = value else { throw APIError.invalid("stream: Input should be a valid boolean") }
+            guard case .bool(let flag) = value else {
+                throw APIError.invalid("stream: Input should be a valid boolean")
+            }
             stream = flag
         }
-        self.init(body: body, json: json, model: model, stream: stream, betas: betas, anthropicVersion: anthropicVersion)
+        self.init(
+            body: body, json: json, model: model, stream: stream, betas: betas, anthropicVersion: anthropicVersion)
     }
 
     /// The validated Messages request (parsed on first use: a pass-through upstream never needs it).
@@ -194,7 +197,9 @@ public protocol UpstreamCall: AnyObject {
     var debugLines: UpstreamCallLog { get }
 
     /// Turns a whole 200 answer into the client's JSON body and its usage.
-    func answer(_ body: ByteBuffer, headers: HTTP1Fields, context: AnswerContext) throws(APIError) -> (
+    func answer(
+        _ body: ByteBuffer, headers: HTTP1Fields, context: AnswerContext
+    ) throws(APIError) -> (
         body: ByteBuffer, usage: Usage?
     )
 

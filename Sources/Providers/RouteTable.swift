@@ -47,7 +47,8 @@ public final class RouteTable: Sendable {
             guard let provider = provider(named: spec.upstream) else { continue }
             do throws(APIError) {
                 let resolved = try provider.resolve(model: spec.model, clientModel: model)
-                targets.append(RouteTarget(provider: provider, model: resolved, health: health(provider.spec.name, resolved.id)))
+                targets.append(
+                    RouteTarget(provider: provider, model: resolved, health: health(provider.spec.name, resolved.id)))
             } catch {
                 if firstError == nil { firstError = error }
             }

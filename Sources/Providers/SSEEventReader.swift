@@ -85,7 +85,8 @@ public struct SSEEventReader: Sendable {
             if line.readableBytes > 0, line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
                 line.moveWriterIndex(to: line.writerIndex - 1)
             }
-            guard line.readableBytes > 0, line.getInteger(at: line.readerIndex, as: UInt8.self) != UInt8(ascii: ":") else {
+            guard line.readableBytes > 0, line.getInteger(at: line.readerIndex, as: UInt8.self) != UInt8(ascii: ":")
+            else {
                 continue
             }
             let colon = line.withUnsafeReadableBytes { $0.firstIndex(of: UInt8(ascii: ":")) } ?? line.readableBytes

@@ -18,13 +18,16 @@ public enum ThinkingScrubber {
         public var thinkingDisabled: Bool
 
         public var description: String {
-            "removed \(blocksRemoved) signed thinking block(s)" + (thinkingDisabled ? "; thinking turned off for this request" : "")
+            "removed \(blocksRemoved) signed thinking block(s)"
+                + (thinkingDisabled ? "; thinking turned off for this request" : "")
         }
     }
 
     /// The request without the thinking blocks `remove` picks (all by default), or nil when it
     /// picks none.
-    public static func scrub(_ body: JSONValue, removing remove: (JSONValue) -> Bool = { _ in true }) -> (JSONValue, Report)? {
+    public static func scrub(
+        _ body: JSONValue, removing remove: (JSONValue) -> Bool = { _ in true }
+    ) -> (JSONValue, Report)? {
         guard case .object(var object) = body, let messages = object["messages"]?.arrayValue else { return nil }
         var removed = 0
         var lastAssistantLostThinking = false
@@ -32,11 +35,12 @@ public enum ThinkingScrubber {
         kept.reserveCapacity(messages.count)
         // The index of the last user message whose content is not only tool results: the tool
         // loop in progress starts after it.
-        let loopStart = messages.lastIndex(where: { message in
-            guard message["role"]?.stringValue == "user" else { return false }
-            guard let blocks = message["content"]?.arrayValue else { return true }
-            return !blocks.allSatisfy { $0["type"]?.stringValue == "tool_result" }
-        }) ?? -1
+        let loopStart =
+            messages.lastIndex(where: { message in
+                guard message["role"]?.stringValue == "user" else { return false }
+                guard let blocks = message["content"]?.arrayValue else { return true }
+                return !blocks.allSatisfy { $0["type"]?.stringValue == "tool_result" }
+            }) ?? -1
         for (index, message) in messages.enumerated() {
             guard message["role"]?.stringValue == "assistant", case .object(var turn) = message,
                 let blocks = turn["content"]?.arrayValue

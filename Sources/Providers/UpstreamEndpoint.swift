@@ -26,4 +26,3 @@ public final class UpstreamEndpoint: Sendable {
     /// The host part, for `/health` and error messages.
     public var host: String { UpstreamErrors.host(of: current) }
 }
-

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Gateway
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
@@ -40,7 +40,8 @@ func withChainedStack(
         defer { poolB.shutdown() }
         let gatewayB = Gateway(
             configuration: configB,
-            client: NexusClient(upstream: poolB, http: httpB, endpoint: UpstreamEndpoint(configB.endpoint), key: configB.nexusKey),
+            client: NexusClient(
+                upstream: poolB, http: httpB, endpoint: UpstreamEndpoint(configB.endpoint), key: configB.nexusKey),
             logger: logger, retryPolicy: .fast)
         let (bPorts, bContinuation) = AsyncStream.makeStream(of: Int.self)
         let appB = GatewayApplication.application(gatewayB) { port in bContinuation.yield(port) }
@@ -183,7 +184,9 @@ struct ProviderLiveTests {
             routes: [
                 RouteSpec(
                     model: "*",
-                    targets: [TargetSpec(upstream: "nexus", model: "claude-sonnet-4.6"), TargetSpec(upstream: "backup")])
+                    targets: [
+                        TargetSpec(upstream: "nexus", model: "claude-sonnet-4.6"), TargetSpec(upstream: "backup"),
+                    ])
             ]
         ) { stack in
             let history =

@@ -11,7 +11,8 @@ import Testing
 /// relays. (End to end against the simulator's Anthropic face: `tests/python/test_providers.py`.)
 @Suite struct AnthropicProviderTests {
     func provider(_ configure: (inout UpstreamSpec) -> Void = { _ in }) -> AnthropicProvider {
-        var spec = UpstreamSpec(name: "backup", kind: .anthropic, endpoint: "https://gw.example.com/v1/messages", key: Secret("k-123"))
+        var spec = UpstreamSpec(
+            name: "backup", kind: .anthropic, endpoint: "https://gw.example.com/v1/messages", key: Secret("k-123"))
         configure(&spec)
         return AnthropicProvider(spec: spec, endpoint: UpstreamEndpoint(spec.endpoint))
     }
@@ -23,7 +24,8 @@ import Testing
             anthropicVersion: version)
     }
 
-    let body = #"{"model":"claude-sonnet-4-6","max_tokens":10,"context_management":{"edits":[]},"messages":[{"role":"user","content":"hi"}]}"#
+    let body =
+        #"{"model":"claude-sonnet-4-6","max_tokens":10,"context_management":{"edits":[]},"messages":[{"role":"user","content":"hi"}]}"#
 
     @Test func theBodyPassesThroughByteForByteWhenTheModelIsTheSame() throws {
         let p = provider()
@@ -50,7 +52,8 @@ import Testing
             $0.auth = .bearer
         }
         let call = try p.prepare(
-            try request(body, betas: ["context-management-2025-06-27", "interleaved-thinking-2025-05-14"], version: nil),
+            try request(
+                body, betas: ["context-management-2025-06-27", "interleaved-thinking-2025-05-14"], version: nil),
             model: ResolvedModel(id: "claude-sonnet-4-6"))
         let sent = try JSONValue.parse(call.request.body)
         #expect(sent["context_management"] == nil && sent["model"]?.stringValue == "claude-sonnet-4-6")
@@ -70,7 +73,8 @@ import Testing
         #expect(overloaded.kind == .overloaded && overloaded.status == 529)
         let key = call.failure(
             status: .unauthorized, headers: HTTP1Fields(),
-            body: ByteBuffer(string: #"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#))
+            body: ByteBuffer(
+                string: #"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#))
         #expect(key.kind == .authentication && key.message.contains("refused the gateway's key"))
         #expect(!key.message.contains("k-123"))
     }
@@ -120,14 +124,18 @@ import Testing
         let sse = HTTP1Fields([("content-type", "text/event-stream; charset=utf-8")])
         let failing = try call.openStream(headers: sse, context: context)
         let opening = failing.open(
-            ByteBuffer(string: "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}\n\n"))
+            ByteBuffer(
+                string:
+                    "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}\n\n"
+            ))
         guard case .failed(let error) = opening else {
             Issue.record("expected a failed opening")
             return
         }
         #expect(error.kind == .overloaded)
         let cut = try call.openStream(headers: sse, context: context)
-        _ = cut.open(ByteBuffer(string: "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\nevent: con"))
+        _ = cut.open(
+            ByteBuffer(string: "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\nevent: con"))
         var out = ByteBuffer()
         cut.relay(nil, into: &out)
         cut.end(into: &out)

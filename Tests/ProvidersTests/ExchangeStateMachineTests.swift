@@ -141,7 +141,9 @@ import Testing
     @Test func aSilentStreamIsPingedThenTimedOut() {
         let m = streaming()
         let tick = { (now: Duration, upstream: Duration, write: Duration) in
-            m.tick(now: t0 + now, lastUpstream: t0 + upstream, lastWrite: t0 + write, shutdownSeen: nil, upstream: "AI Nexus")
+            m.tick(
+                now: t0 + now, lastUpstream: t0 + upstream, lastWrite: t0 + write, shutdownSeen: nil,
+                upstream: "AI Nexus")
         }
         #expect(tick(.seconds(1), .seconds(1), .seconds(1)) == .none)
         #expect(tick(.seconds(6), .seconds(1), .seconds(1)) == .ping)
@@ -168,7 +170,8 @@ import Testing
         let m = streaming()
         let seen = t0 + .seconds(10)
         let early = m.tick(
-            now: seen + .seconds(5), lastUpstream: seen + .seconds(5), lastWrite: seen + .seconds(5), shutdownSeen: seen,
+            now: seen + .seconds(5), lastUpstream: seen + .seconds(5), lastWrite: seen + .seconds(5),
+            shutdownSeen: seen,
             upstream: "AI Nexus")
         #expect(early == .none)
         // Grace 30 s, ticks of 1 s: the last tick that can still tell the client is 2.25 s before.

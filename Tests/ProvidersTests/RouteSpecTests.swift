@@ -14,7 +14,8 @@ import Testing
     }
 
     @Test func targets() {
-        #expect(TargetSpec(parsing: "nexus:claude-sonnet-4.6") == TargetSpec(upstream: "nexus", model: "claude-sonnet-4.6"))
+        #expect(
+            TargetSpec(parsing: "nexus:claude-sonnet-4.6") == TargetSpec(upstream: "nexus", model: "claude-sonnet-4.6"))
         #expect(TargetSpec(parsing: "backup") == TargetSpec(upstream: "backup"))
         #expect(TargetSpec(parsing: "b:arn:aws:bedrock:x")?.model == "arn:aws:bedrock:x")
         #expect(TargetSpec(parsing: ":x") == nil)

@@ -24,7 +24,9 @@ import Testing
         // Every split point, byte by byte.
         let bytes = Array(text.utf8)
         for cut in 1..<bytes.count {
-            let parts = [String(decoding: bytes[..<cut], as: UTF8.self), String(decoding: bytes[cut...], as: UTF8.self)]
+            let parts = [
+                String(decoding: bytes[..<cut], as: UTF8.self), String(decoding: bytes[cut...], as: UTF8.self),
+            ]
             let split = try events(parts)
             #expect(split.map(\.0) == whole.map(\.0), "cut at \(cut)")
             #expect(split.map(\.1) == whole.map(\.1), "cut at \(cut)")

@@ -103,7 +103,8 @@ extension ConfigLoader {
                 }
             }
             if simulate, key == nil { key = Secret("simulator-key") }
-            var spec = UpstreamSpec(name: name, kind: kind, endpoint: endpoint, auth: auth, keyEnv: keyEnv?.name, key: key)
+            var spec = UpstreamSpec(
+                name: name, kind: kind, endpoint: endpoint, auth: auth, keyEnv: keyEnv?.name, key: key)
             spec.dropFields = Set(dropFields)
             spec.dropBetas = Set(dropBetas)
             specs.append(spec)

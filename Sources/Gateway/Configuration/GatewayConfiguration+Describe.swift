@@ -86,8 +86,12 @@ extension GatewayConfiguration {
             lines.append("auth = \(q(u.auth.rawValue))")
             lines.append("key_env = \(q(u.keyEnv ?? ""))")
             lines.append("key = \(u.key.map { "\(q($0.masked))  # masked" } ?? "\"\"  # none")")
-            if !u.dropFields.isEmpty { lines.append("drop_fields = [\(u.dropFields.sorted().map(q).joined(separator: ", "))]") }
-            if !u.dropBetas.isEmpty { lines.append("drop_betas = [\(u.dropBetas.sorted().map(q).joined(separator: ", "))]") }
+            if !u.dropFields.isEmpty {
+                lines.append("drop_fields = [\(u.dropFields.sorted().map(q).joined(separator: ", "))]")
+            }
+            if !u.dropBetas.isEmpty {
+                lines.append("drop_betas = [\(u.dropBetas.sorted().map(q).joined(separator: ", "))]")
+            }
         }
         for r in routes {
             lines.append("")
