@@ -293,7 +293,7 @@ final class AnthropicAnswerStream: AnswerStream {
         reader.append(chunk)
         do {
             guard let first = try reader.next() else { return .needMore }
-            if first.name == "error" { return .failed(Self.error(first.data, upstream: upstream)) }
+            if first.kind == .error { return .failed(Self.error(first.data, upstream: upstream)) }
             pending.append(first)
             return .ready
         } catch {
@@ -318,44 +318,44 @@ final class AnthropicAnswerStream: AnswerStream {
         }
     }
 
+    /// Writes one event as it came, but for `message_start` when its model is not the client's
+    /// name. Only the events that carry what the gateway records are parsed: `message_start` and
+    /// `message_delta` (usage), and the few that carry a signature.
     private func write(_ event: SSEEventReader.Event, into out: inout ByteBuffer) {
         guard !isDone else { return }
-        var data = event.data
-        switch event.name {
-        case "message_start":
-            if case .object(var start)? = try? JSONValue.parse(data), case .object(var message)? = start["message"] {
+        switch event.kind {
+        case .contentBlockDelta:
+            if Self.contains(event.raw, "signature_delta"),
+                let signature = (try? JSONValue.parse(event.data))?["delta"]?["signature"]?.stringValue
+            {
+                signatures.record(signature, upstream: upstreamName)
+            }
+        case .messageStart:
+            if case .object(var start)? = try? JSONValue.parse(event.data), case .object(var message)? = start["message"] {
                 usage = anthropicUsage(message["usage"])
                 if message["model"]?.stringValue != model {
                     message["model"] = .string(JSONString(model))
                     start["message"] = .object(message)
-                    data = ByteBuffer()
-                    JSONValue.object(start).write(into: &data)
+                    out.writeStaticString("event: message_start\ndata: ")
+                    JSONValue.object(start).write(into: &out)
+                    out.writeStaticString("\n\n")
+                    return
                 }
             }
-        case "message_delta":
-            usage = anthropicUsage((try? JSONValue.parse(data))?["usage"], over: usage)
-        case "content_block_delta" where Self.contains(data, "signature_delta"):
-            if let signature = (try? JSONValue.parse(data))?["delta"]?["signature"]?.stringValue {
-                signatures.record(signature, upstream: upstreamName)
-            }
-        case "content_block_start" where Self.contains(data, "redacted_thinking"):
-            if let block = (try? JSONValue.parse(data))?["content_block"],
+        case .messageDelta:
+            usage = anthropicUsage((try? JSONValue.parse(event.data))?["usage"], over: usage)
+        case .contentBlockStart where Self.contains(event.raw, "redacted_thinking"):
+            if let block = (try? JSONValue.parse(event.data))?["content_block"],
                 let signature = SignatureLedger.signature(of: block)
             {
                 signatures.record(signature, upstream: upstreamName)
             }
-        case "message_stop":
-            isDone = true
-        case "error":
+        case .messageStop, .error:
             isDone = true
         default:
             break
         }
-        out.writeStaticString("event: ")
-        out.writeString(event.name)
-        out.writeStaticString("\ndata: ")
-        out.writeBuffer(&data)
-        out.writeStaticString("\n\n")
+        out.writeImmutableBuffer(event.raw)
     }
 
     func fail(_ error: APIError, into out: inout ByteBuffer) {

@@ -98,14 +98,15 @@ public final class RouteTarget: Sendable {
     public let provider: any Provider
     public let model: ResolvedModel
     public let health: TargetHealth
+    /// The upstream's name (kept: read through the provider, it would copy the whole spec).
+    public let upstream: String
 
     init(provider: any Provider, model: ResolvedModel, health: TargetHealth) {
         self.provider = provider
         self.model = model
         self.health = health
+        self.upstream = provider.spec.name
     }
-
-    public var upstream: String { provider.spec.name }
 }
 
 /// How one target has fared: its circuit breaker and its last error, shared by every request.

@@ -1,16 +1,66 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An incremental reader of `text/event-stream` bodies: bytes in as they arrive, whole events out.
 ///
-/// An event ends at a blank line (`\n\n`, `\r\n\r\n` or a mix). Of its lines, `event:` names it
-/// and `data:` lines (joined by `\n`) are its data; comments (`:`) and other fields are skipped,
-/// as the SSE specification says. Bytes of an unfinished event stay buffered, never copied
-/// again: the reader keeps one buffer and reads whole events off its front.
+/// An event ends at a blank line (`\n\n`, `\r\n\r\n` or a mix). An event comes out as the bytes
+/// it came in (`raw`, a slice of the received buffer: relaying it costs one copy) with its name
+/// read off its `event:` line; its data is read only when asked for (`data`), as a relay needs
+/// the data of few events. Bytes of an unfinished event stay buffered, never copied again.
 public struct SSEEventReader: Sendable {
-    /// One event. `data` is a slice of the received bytes when it had a single `data:` line.
+    /// One event.
     public struct Event: Sendable {
-        public var name: String
-        public var data: ByteBuffer
+        /// The event's bytes as received, its terminating blank line included.
+        public var raw: ByteBuffer
+        /// The Messages API's name of the event, read without making a string.
+        public var kind: Kind
+
+        /// The `event:` field (`message` when there is none).
+        public var name: String {
+            let name = SSEEventReader.fields(of: raw).name
+            return name.isEmpty ? "message" : name
+        }
+
+        /// The `data:` lines, joined by `\n`.
+        public var data: ByteBuffer { SSEEventReader.fields(of: raw).data }
+    }
+
+    /// The events of the Messages API, and the rest.
+    public enum Kind: Sendable, Equatable, CaseIterable {
+        case messageStart, messageDelta, messageStop, contentBlockStart, contentBlockDelta, contentBlockStop, ping
+        case error, other
+
+        var wireName: StaticString {
+            switch self {
+            case .messageStart: "message_start"
+            case .messageDelta: "message_delta"
+            case .messageStop: "message_stop"
+            case .contentBlockStart: "content_block_start"
+            case .contentBlockDelta: "content_block_delta"
+            case .contentBlockStop: "content_block_stop"
+            case .ping: "ping"
+            case .error: "error"
+            case .other: ""
+            }
+        }
+
+        /// The kind named by `bytes` (an `event:` field's value).
+        static func named(_ bytes: UnsafeRawBufferPointer) -> Kind {
+            for kind in allCases where kind != .other {
+                let name = kind.wireName
+                if bytes.count == name.utf8CodeUnitCount,
+                    memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
+                {
+                    return kind
+                }
+            }
+            return .other
+        }
     }
 
     private var buffer = ByteBuffer()
@@ -36,7 +86,8 @@ public struct SSEEventReader: Sendable {
 
     public enum ReadError: Error, Sendable, Equatable { case eventTooLarge(Int) }
 
-    /// The next whole event, or nil until more bytes arrive.
+    /// The next whole event, or nil until more bytes arrive. Events with neither name nor data
+    /// (comments, blank keep-alives) are skipped.
     public mutating func next() throws(ReadError) -> Event? {
         while true {
             guard let length = eventLength() else {
@@ -46,7 +97,7 @@ public struct SSEEventReader: Sendable {
             let raw = buffer.readSlice(length: length)!
             scanned = 0
             if buffer.readableBytes == 0 { buffer.clear() }
-            if let event = Self.parse(raw) { return event }
+            if let kind = Self.kind(of: raw) { return Event(raw: raw, kind: kind) }
         }
     }
 
@@ -72,8 +123,30 @@ public struct SSEEventReader: Sendable {
         }
     }
 
-    /// Reads the fields of one raw event; nil for an event with neither name nor data.
-    static func parse(_ raw: ByteBuffer) -> Event? {
+    /// The event's kind: from its `event:` field when the event starts with one (as every event
+    /// of the Messages API does: read in place), else from its fields; nil for an event with
+    /// neither name nor data (a comment, a keep-alive).
+    static func kind(of raw: ByteBuffer) -> Kind? {
+        let prefix: StaticString = "event:"
+        let fast: Kind? = raw.withUnsafeReadableBytes { bytes in
+            let p = UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+            guard bytes.count > p.count, bytes.starts(with: p) else { return nil }
+            var start = p.count
+            if bytes[start] == UInt8(ascii: " ") { start += 1 }
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\n"), bytes[end] != UInt8(ascii: "\r") { end += 1 }
+            guard end > start else { return nil }
+            return Kind.named(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+        }
+        if let fast { return fast }
+        let (name, _, hasData) = fields(of: raw)
+        guard !name.isEmpty || hasData else { return nil }
+        return name.utf8.withContiguousStorageIfAvailable { Kind.named(UnsafeRawBufferPointer($0)) } ?? .other
+    }
+
+    /// Reads the fields of one raw event: its name, its data lines joined by `\n`, and whether it
+    /// had any.
+    static func fields(of raw: ByteBuffer) -> (name: String, data: ByteBuffer, hasData: Bool) {
         var name = ""
         var data: ByteBuffer?
         var joined: ByteBuffer?
@@ -99,21 +172,17 @@ public struct SSEEventReader: Sendable {
             case "event":
                 name = String(buffer: line)
             case "data":
-                if var first = data {
-                    if joined == nil {
-                        joined = first
-                        first = ByteBuffer()
-                    }
+                if data == nil {
+                    data = line
+                } else {
+                    if joined == nil { joined = data }
                     joined!.writeInteger(UInt8(ascii: "\n"))
                     joined!.writeBuffer(&line)
-                } else {
-                    data = line
                 }
             default:
                 break
             }
         }
-        guard !name.isEmpty || data != nil else { return nil }
-        return Event(name: name.isEmpty ? "message" : name, data: joined ?? data ?? ByteBuffer())
+        return (name, joined ?? data ?? ByteBuffer(), data != nil)
     }
 }

@@ -10,7 +10,10 @@ import Testing
         var out: [(String, String)] = []
         for chunk in chunks {
             reader.append(ByteBuffer(string: chunk))
-            while let event = try reader.next() { out.append((event.name, String(buffer: event.data))) }
+            while let event = try reader.next() {
+                #expect(event.kind == .other || event.name == "\(event.kind)".snakeCased, "\(event.name)")
+                out.append((event.name, String(buffer: event.data)))
+            }
         }
         return out
     }
@@ -128,5 +131,16 @@ import Testing
         let messages = scrubbed["messages"]?.arrayValue ?? []
         #expect(messages[1]["content"]?.arrayValue?.count == 2 && messages[3]["content"]?.arrayValue?.count == 1)
         #expect(ThinkingScrubber.scrub(body) { _ in false } == nil)
+    }
+}
+
+extension String {
+    /// `contentBlockDelta` → `content_block_delta`.
+    fileprivate var snakeCased: String {
+        var out = ""
+        for c in self {
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+        return out
     }
 }
