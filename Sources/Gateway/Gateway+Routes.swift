@@ -70,7 +70,7 @@ extension Gateway {
                 do throws(APIError) {
                     _ = client.useThinking(for: index, of: route, ledger: signatures, refusedAll: false)
                     if target.provider.needsResolvedMedia {
-                        var parsed = try client.parsed()
+                        var parsed = try client.takeParsed()
                         try await media.resolve(&parsed)
                         client.setParsed(parsed)
                     }

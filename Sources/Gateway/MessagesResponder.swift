@@ -173,9 +173,8 @@ final class MessagesResponder: HTTP1ResponseDelegate {
             }
             do throws(APIError) {
                 if target.provider.needsResolvedMedia {
-                    let parsed = try request.parsed()
-                    if parsed.messages.contains(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
-                        resolveMedia(parsed)
+                    if try request.containsMessage(where: { $0.content.contains(where: MediaResolver.hasURL) }) {
+                        resolveMedia(try request.takeParsed())
                         return
                     }
                 }

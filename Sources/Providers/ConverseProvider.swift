@@ -87,7 +87,7 @@ public final class ConverseProvider: Provider {
     }
 
     public func prepare(_ request: ClientRequest, model: ResolvedModel) throws(APIError) -> any UpstreamCall {
-        let parsed = try request.parsed()
+        let parsed = try request.takeParsed()
         let profile = try self.profile(of: model, clientModel: request.model)
         let call = ConverseCall(
             provider: self, request: parsed, profile: profile, stream: request.stream, betas: request.betas,
@@ -180,7 +180,7 @@ public final class ConverseProvider: Provider {
     public func countTokens(
         _ request: ClientRequest, model: ResolvedModel, pool: HTTP1ConnectionPool, deadline: NIODeadline
     ) async throws(APIError) -> TokenCount {
-        var parsed = try request.parsed()
+        var parsed = try request.takeParsed()
         let profile = try self.profile(of: model, clientModel: request.model)
         if parsed.maxTokens == nil { parsed.maxTokens = profile.maxOutputTokens }
         let translated = try translator.translate(parsed, profile: profile, betas: request.betas)

@@ -124,12 +124,18 @@ public final class ClientRequest {
             body: body, json: json, model: model, stream: stream, betas: betas, anthropicVersion: anthropicVersion)
     }
 
-    /// The validated Messages request (parsed on first use: a pass-through upstream never needs it).
-    public func parsed() throws(APIError) -> MessagesRequest {
-        if let messages { return messages }
-        let parsed = try MessagesRequest(json: json, requireMaxTokens: requireMaxTokens)
-        messages = parsed
-        return parsed
+    /// The validated Messages request, moved out to the caller (the provider that translates
+    /// it keeps it): parsed now unless `contains(where:)` or `setParsed` left one, which is taken
+    /// without a copy. A pass-through upstream never needs it.
+    public func takeParsed() throws(APIError) -> MessagesRequest {
+        if let parsed = messages.take() { return parsed }
+        return try MessagesRequest(json: json, requireMaxTokens: requireMaxTokens)
+    }
+
+    /// Whether a message matches `predicate` (the request is parsed, and kept for `takeParsed`).
+    public func containsMessage(where predicate: (Message) -> Bool) throws(APIError) -> Bool {
+        if messages == nil { messages = try MessagesRequest(json: json, requireMaxTokens: requireMaxTokens) }
+        return messages!.messages.contains(where: predicate)
     }
 
     /// Replaces the parsed request (with URL media fetched).
