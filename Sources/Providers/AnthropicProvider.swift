@@ -219,11 +219,8 @@ final class AnthropicCall: UpstreamCall {
         do {
             json = try JSONValue.parse(body)
         } catch {
-            if let contentType = headers.first(name: "content-type"), !contentType.lowercased().contains("json") {
-                throw UpstreamErrors.unreadableAnswer(
-                    upstream: provider.displayName, contentType: contentType, expected: "application/json")
-            }
-            throw APIError(.api, "\(provider.displayName) sent an answer that is not valid JSON: \(error)", status: 502)
+            throw UpstreamErrors.unreadableJSON(
+                upstream: provider.displayName, headers: headers, what: "valid JSON", error: error)
         }
         guard case .object(var message) = json, message["type"]?.stringValue == "message" else {
             throw APIError(.api, "\(provider.displayName) sent an answer that is not a Messages response.", status: 502)

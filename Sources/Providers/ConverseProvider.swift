@@ -281,13 +281,8 @@ final class ConverseCall: UpstreamCall {
         do {
             converse = try ConverseResponse(json: try JSONValue.parse(body))
         } catch {
-            if let contentType = headers.first(name: "content-type"), !contentType.lowercased().contains("json") {
-                throw UpstreamErrors.unreadableAnswer(
-                    upstream: provider.displayName, contentType: contentType, expected: "application/json")
-            }
-            throw APIError(
-                .api, "\(provider.displayName) sent an answer that is not a valid Converse response: \(error)",
-                status: 502)
+            throw UpstreamErrors.unreadableJSON(
+                upstream: provider.displayName, headers: headers, what: "a valid Converse response", error: error)
         }
         let message = try ResponseTranslator.message(
             converse, id: Identifier.make("msg_"), model: context.model, toolNameMap: translated.toolNameMap)

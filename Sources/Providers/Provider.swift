@@ -299,6 +299,17 @@ public enum UpstreamErrors {
             status: 502)
     }
 
+    /// A 200 whose body could not be read as `what`: a proxy's page when its content type is not
+    /// JSON, else a broken answer (502 either way).
+    public static func unreadableJSON(
+        upstream: String, headers: HTTP1Fields, what: String, error: any Error
+    ) -> APIError {
+        if let contentType = headers.first(name: "content-type"), !contentType.lowercased().contains("json") {
+            return unreadableAnswer(upstream: upstream, contentType: contentType, expected: "application/json")
+        }
+        return APIError(.api, "\(upstream) sent an answer that is not \(what): \(error)", status: 502)
+    }
+
     /// A transport failure of a call to `upstream` at `host`: 504 on a deadline, 502 otherwise,
     /// 499 when cancelled. Names the upstream and host, never a key.
     public static func transport(_ error: any Error, upstream: String, host: String) -> APIError {
