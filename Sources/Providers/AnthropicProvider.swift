@@ -277,6 +277,8 @@ final class AnthropicAnswerStream: AnswerStream {
     private(set) var usage: Usage?
     private(set) var isDone = false
     private(set) var problem: String?
+    /// Whether the block being streamed is a thinking block (whose end carries a signature).
+    private var inThinkingBlock = false
 
     init(model: String, upstream: String, requestID: String, signatures: SignatureLedger, upstreamName: String) {
         self.model = model
@@ -322,7 +324,8 @@ final class AnthropicAnswerStream: AnswerStream {
         guard !isDone else { return }
         switch event.kind {
         case .contentBlockDelta:
-            if Self.contains(event.raw, "signature_delta"),
+            // Signatures come only inside thinking blocks: text deltas are not searched.
+            if inThinkingBlock, Self.contains(event.raw, "signature_delta"),
                 let signature = (try? JSONValue.parse(event.data))?["delta"]?["signature"]?.stringValue
             {
                 signatures.record(signature, upstream: upstreamName)
@@ -341,12 +344,16 @@ final class AnthropicAnswerStream: AnswerStream {
             }
         case .messageDelta:
             usage = anthropicUsage((try? JSONValue.parse(event.data))?["usage"], over: usage)
-        case .contentBlockStart where Self.contains(event.raw, "redacted_thinking"):
-            if let block = (try? JSONValue.parse(event.data))?["content_block"],
+        case .contentBlockStart:
+            inThinkingBlock = Self.contains(event.raw, "\"thinking\"")
+            if Self.contains(event.raw, "redacted_thinking"),
+                let block = (try? JSONValue.parse(event.data))?["content_block"],
                 let signature = SignatureLedger.signature(of: block)
             {
                 signatures.record(signature, upstream: upstreamName)
             }
+        case .contentBlockStop:
+            inThinkingBlock = false
         case .messageStop, .error:
             isDone = true
         default:

@@ -101,22 +101,20 @@ public struct SSEEventReader: Sendable {
         }
     }
 
-    /// The length of the first event with its terminating blank line, if one is buffered.
+    /// The length of the first event with its terminating blank line, if one is buffered: each
+    /// line end is found with `memchr`, then checked for a blank line after it.
     private mutating func eventLength() -> Int? {
         buffer.withUnsafeReadableBytes { bytes -> Int? in
+            guard let base = bytes.baseAddress else { return nil }
             // A blank line is at most `\n\r\n`: restarting two bytes back finds one split across
             // appends, and the bytes before held none.
             var i = max(0, scanned - 2)
-            var previousWasNewline = false
-            while i < bytes.count {
-                let byte = bytes[i]
-                if byte == UInt8(ascii: "\n") {
-                    if previousWasNewline { return i + 1 }
-                    previousWasNewline = true
-                } else if byte != UInt8(ascii: "\r") {
-                    previousWasNewline = false
-                }
-                i += 1
+            while i < bytes.count, let found = memchr(base + i, Int32(UInt8(ascii: "\n")), bytes.count - i) {
+                let newline = base.distance(to: UnsafeRawPointer(found))
+                var next = newline + 1
+                if next < bytes.count, bytes[next] == UInt8(ascii: "\r") { next += 1 }
+                if next < bytes.count, bytes[next] == UInt8(ascii: "\n") { return next + 1 }
+                i = newline + 1
             }
             scanned = bytes.count
             return nil

@@ -271,16 +271,23 @@ def test_an_upstream_that_refuses_anothers_signature_gets_the_history_without_it
     assert raw.parse().content[-1].text == "sim:echo after it"
 
 
-def test_a_long_outage_keeps_the_thinking_the_fallback_signed(servers, tmp_path):
+@pytest.mark.parametrize("streamed", [False, True], ids=["json", "stream"])
+def test_a_long_outage_keeps_the_thinking_the_fallback_signed(servers, tmp_path, streamed):
     """While the primary is down the backup serves a whole tool loop: its own signatures stay in
-    the history (the gateway knows who signed what), so thinking stays on and is accepted."""
+    the history (the gateway knows who signed what, from JSON answers and from streams alike), so
+    thinking stays on and is accepted."""
     nexus = servers.simulator("--fault", "overloaded")
     backup = servers.simulator()
     gw = start(servers, tmp_path, config(nexus.url, backup.url))
     client = sdk(gw)
     prompt = "sim:bash_seq:echo one;;echo two"
-    first = client.messages.create(model="claude-sonnet-4-6", max_tokens=2048, thinking=THINKING,
-                                   tools=[BASH_TOOL], messages=user(prompt))
+    if streamed:
+        with client.messages.stream(model="claude-sonnet-4-6", max_tokens=2048, thinking=THINKING,
+                                    tools=[BASH_TOOL], messages=user(prompt)) as s:
+            first = s.get_final_message()
+    else:
+        first = client.messages.create(model="claude-sonnet-4-6", max_tokens=2048, thinking=THINKING,
+                                       tools=[BASH_TOOL], messages=user(prompt))
     assert [b.type for b in first.content] == ["thinking", "tool_use"]
     raw = client.messages.with_raw_response.create(
         model="claude-sonnet-4-6", max_tokens=2048, thinking=THINKING, tools=[BASH_TOOL], messages=[
