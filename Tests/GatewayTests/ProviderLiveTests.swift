@@ -82,6 +82,14 @@ struct ProviderLiveTests {
         UpstreamSpec(name: name, kind: .anthropic, endpoint: "http://127.0.0.1:\(port)", key: Secret("backup-key"))
     }
 
+    /// `nexus`, a Converse upstream on a port nobody serves, then `backup` (gateway B).
+    static func refusingPrimaryThenBackup(_ port: Int) -> [UpstreamSpec] {
+        [
+            UpstreamSpec(name: "nexus", kind: .converse, endpoint: "http://127.0.0.1:1", key: Secret("k")),
+            anthropic(port),
+        ]
+    }
+
     @Test func anAnthropicUpstreamAnswersWithTheClientsModelName() async throws {
         try await withChainedStack(upstreams: { port, _ in [Self.anthropic(port)] }) { stack in
             let (status, headers, body) = try await stack.post("/v1/messages", json: messagesBody("hello there"))
@@ -137,12 +145,7 @@ struct ProviderLiveTests {
 
     @Test func aRefusedConnectionFallsBackToTheNextTarget() async throws {
         try await withChainedStack(
-            upstreams: { port, _ in
-                [
-                    UpstreamSpec(name: "nexus", kind: .converse, endpoint: "http://127.0.0.1:1", key: Secret("k")),
-                    Self.anthropic(port),
-                ]
-            },
+            upstreams: { port, _ in Self.refusingPrimaryThenBackup(port) },
             routes: [
                 RouteSpec(
                     model: "claude-sonnet-*",
@@ -171,16 +174,11 @@ struct ProviderLiveTests {
     }
 
     @Test func aSignedThinkingBlockOfAnotherUpstreamIsTakenOutOnFallback() async throws {
-        // The converse face signs thinking; the client then falls back to the anthropic route,
-        // whose upstream (gateway B → the same simulator) would accept it, so the scrub is seen
-        // in the answer's count of signed blocks.
+        // The history holds a thinking block with a signature no upstream made (counted as the
+        // route's first upstream's). The first target refuses connections; on the fallback the
+        // block must go, or gateway B's simulator refuses the request for its signature.
         try await withChainedStack(
-            upstreams: { port, _ in
-                [
-                    UpstreamSpec(name: "nexus", kind: .converse, endpoint: "http://127.0.0.1:1", key: Secret("k")),
-                    Self.anthropic(port),
-                ]
-            },
+            upstreams: { port, _ in Self.refusingPrimaryThenBackup(port) },
             routes: [
                 RouteSpec(
                     model: "*",
